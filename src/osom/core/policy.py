@@ -1,0 +1,119 @@
+"""Who may do what: one table for the whole platform (design habit 2).
+
+Each act names the rights that allow it. An action calls :func:`authorise` first; pages
+call :func:`can` to decide which buttons to show. The permission tests walk this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import NotAllowed
+from .models import Organisation, Person, Role
+
+__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ANYONE", "ACTS", "authorise", "can", "Authority"]
+
+# Rights
+EXECUTIVE = "executive"  # the executive, or an executive team member acting in its name
+MANAGER = "service_manager"  # the current manager of the service acted on
+TEAM = "team_member"  # a current member of the service's team
+SELF = "self"  # the person acted on is the actor
+ANYONE = "anyone"  # any signed-in, active person
+
+
+@dataclass(frozen=True)
+class Act:
+    rights: tuple[str, ...]
+    says: str  # finishes "Only … may <says>."
+
+
+ACTS: dict[str, Act] = {
+    # network
+    "establish_service": Act((EXECUTIVE,), "establish a service"),
+    "adopt_existing_service": Act((EXECUTIVE,), "adopt an existing service"),
+    "appoint_manager": Act((EXECUTIVE,), "appoint a service's manager"),
+    "replace_manager": Act((EXECUTIVE,), "replace a service's manager"),
+    "draft_contract_version": Act((MANAGER, EXECUTIVE), "draft a new version of this contract"),
+    "edit_contract_draft": Act((MANAGER, EXECUTIVE), "edit this contract draft"),
+    "discard_contract_draft": Act((MANAGER, EXECUTIVE), "discard this contract draft"),
+    "submit_contract_version": Act((MANAGER,), "submit this contract version for approval"),
+    "approve_contract_version": Act((EXECUTIVE,), "approve a contract version"),
+    "return_contract_version": Act((EXECUTIVE,), "return a contract version to its manager"),
+    "alter_contract": Act((EXECUTIVE,), "alter an approved contract"),
+    "add_dependency": Act((MANAGER, EXECUTIVE), "add a dependency to this service's contract"),
+    "remove_dependency": Act((MANAGER, EXECUTIVE), "remove a dependency from this service's contract"),
+    "add_team_member": Act((MANAGER,), "add people to this service's team"),
+    "remove_team_member": Act((MANAGER,), "remove people from this service's team"),
+    # organisation
+    "edit_terminology": Act((EXECUTIVE,), "change the organisation's names for the model's roles"),
+    "create_person": Act((EXECUTIVE,), "add people to the organisation"),
+    "issue_api_token": Act((SELF,), "issue an API token for themselves"),
+    "revoke_api_token": Act((SELF, EXECUTIVE), "revoke this API token"),
+}
+
+
+@dataclass(frozen=True)
+class Authority:
+    """In whose right an allowed act is done."""
+
+    right: str
+    on_behalf_of_executive: bool = False
+
+
+def _reserved(act: str) -> bool:
+    return act in (Organisation.current().reserved_acts or [])
+
+
+def _check(actor: Person | None, act: str, service=None, subject: Person | None = None) -> Authority | str:
+    """Returns the authority, or the sentence that refuses."""
+    rule = ACTS[act]
+    org = Organisation.current()
+    terms = org.terms()
+    if actor is None or not actor.is_active:
+        return "You must sign in first."
+    reserved = act in (org.reserved_acts or [])
+    for right in rule.rights:
+        if right == EXECUTIVE:
+            if actor.role == Role.EXECUTIVE:
+                return Authority(EXECUTIVE)
+            if actor.role == Role.EXECUTIVE_TEAM and not reserved:
+                return Authority(EXECUTIVE, on_behalf_of_executive=True)
+        elif right == MANAGER and service is not None and service.manager_id == actor.pk:
+            return Authority(MANAGER)
+        elif right == TEAM and service is not None and service.team.filter(person=actor, ended_at__isnull=True).exists():
+            return Authority(TEAM)
+        elif right == SELF and subject is not None and subject.pk == actor.pk:
+            return Authority(SELF)
+        elif right == ANYONE:
+            return Authority(ANYONE)
+    if reserved and actor.role == Role.EXECUTIVE_TEAM and EXECUTIVE in rule.rights:
+        return (
+            f"The {terms['executive']} keeps the right to {rule.says} to itself; "
+            f"{terms['executive_team']} members may not do it."
+        )
+    who = []
+    for right in rule.rights:
+        if right == EXECUTIVE:
+            who.append(f"the {terms['executive']}")
+        elif right == MANAGER:
+            name = f" of {service.name}" if service is not None else ""
+            who.append(f"the {terms['service_manager'].lower()}{name}")
+        elif right == TEAM:
+            who.append("its team")
+        elif right == SELF:
+            who.append("the person themselves")
+    return f"Only {' or '.join(who)} may {rule.says}."
+
+
+def authorise(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> Authority:
+    """Raise :class:`NotAllowed` with a sentence unless ``actor`` may do ``act``."""
+    result = _check(actor, act, service, subject)
+    if isinstance(result, str):
+        raise NotAllowed(result)
+    return result
+
+
+def can(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> bool:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return isinstance(_check(actor, act, service, subject), Authority)

@@ -1,0 +1,33 @@
+"""Template helpers available in every template (registered as builtins)."""
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from osom.core.markdown import render_markdown
+from osom.core.policy import can as _can
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text):
+    return mark_safe(render_markdown(text))  # sanitised by nh3 in render_markdown
+
+
+@register.simple_tag(takes_context=True)
+def can(context, act, service=None):
+    request = context.get("request")
+    return _can(getattr(request, "user", None), act, service=service)
+
+
+@register.simple_tag(takes_context=True)
+def url_with(context, **kwargs):
+    """The current query string with some parameters replaced (for filters and pages)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

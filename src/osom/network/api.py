@@ -1,0 +1,5 @@
+"""API routes for the service network."""
+
+from ninja import Router
+
+router = Router(tags=["services"])

@@ -1,0 +1,171 @@
+"""Reads shared by pages, the API and exports. Query counts stay constant in the
+number of services: lists paginate and aggregate in SQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from .models import Appointment, ContractVersion, Dependency, Metric, Need, Service, TeamMembership
+from .stages import VersionStatus
+
+__all__ = [
+    "open_draft",
+    "network_list",
+    "current_edges",
+    "cycle_through",
+    "service_detail",
+    "consumers_of",
+    "version_detail",
+]
+
+
+def open_draft(service: Service) -> ContractVersion | None:
+    """The service's draft or submitted version, if one is open."""
+    return (
+        service.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.SUBMITTED])
+        .order_by("-number")
+        .first()
+    )
+
+
+def _count_subquery(qs, field="pk"):
+    return Coalesce(
+        Subquery(qs.order_by().values(field).annotate(c=Count("*")).values("c")[:1]),
+        Value(0),
+    )
+
+
+def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: str = "", users: str = ""):
+    """Services with their manager and the counts the list shows, filtered.
+
+    One query for the rows (plus one for the count when paginated): consumes and
+    consumed-by are counted by correlated subqueries on the current versions.
+    """
+    qs = Service.objects.select_related("manager")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(summary__icontains=q) | Q(slug__icontains=q))
+    if stage:
+        qs = qs.filter(lifecycle_stage=stage)
+    if evolution:
+        qs = qs.filter(evolution_stage=evolution)
+    if users:
+        if users in ("external", "internal"):
+            qs = qs.filter(user_type__in=[users, "both"])
+        else:
+            qs = qs.filter(user_type=users)
+    if manager == "none":
+        qs = qs.filter(manager__isnull=True)
+    elif manager:
+        qs = qs.filter(manager_id=manager) if str(manager).isdigit() else qs.filter(manager__email=manager)
+    consumes = Dependency.objects.filter(version=OuterRef("current_version_id")).values("version")
+    consumed_by = (
+        Dependency.objects.filter(provider=OuterRef("pk"), version__service__current_version=F("version"))
+        .values("provider")
+    )
+    qs = qs.annotate(
+        consumes_count=_count_subquery(consumes, "version"),
+        consumed_by_count=_count_subquery(consumed_by, "provider"),
+        needs_count=_count_subquery(Need.objects.filter(version=OuterRef("current_version_id")).values("version"), "version"),
+    )
+    return qs.order_by("name")
+
+
+def current_edges() -> list[tuple[int, int]]:
+    """Every (consumer, provider) pair of the current approved contracts, in one query."""
+    return list(
+        Dependency.objects.filter(version__service__current_version=F("version")).values_list(
+            "version__service_id", "provider_id"
+        )
+    )
+
+
+def cycle_through(service: Service, *, extra_edges: list[tuple[int, int]] = (), draft: ContractVersion | None = None) -> list[str]:
+    """Names of a shortest dependency cycle through ``service``, or [] if there is none.
+
+    The graph is today's approved contracts, with ``extra_edges`` added (a draft's new
+    dependencies), so a cycle is reported when it is drafted, not only once approved.
+    """
+    graph: dict[int, set[int]] = defaultdict(set)
+    for a, b in current_edges():
+        graph[a].add(b)
+    if draft is not None:
+        graph[service.pk] = set(draft.dependencies.values_list("provider_id", flat=True))
+    for a, b in extra_edges:
+        graph[a].add(b)
+    start = service.pk
+    parent: dict[int, int] = {}
+    queue = deque([start])
+    seen = {start}
+    while queue:
+        node = queue.popleft()
+        for nxt in graph.get(node, ()):
+            if nxt == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                ids = list(reversed(path)) + [start]
+                names = dict(Service.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+                return [names[i] for i in ids]
+            if nxt not in seen:
+                seen.add(nxt)
+                parent[nxt] = node
+                queue.append(nxt)
+    return []
+
+
+def _version_prefetches():
+    return [
+        Prefetch("metrics", queryset=Metric.objects.order_by("position", "pk")),
+        Prefetch("needs", queryset=Need.objects.order_by("position", "pk").prefetch_related("metrics")),
+        Prefetch("dependencies", queryset=Dependency.objects.select_related("provider", "provider__manager").order_by("provider__name")),
+    ]
+
+
+def version_detail(service: Service, number: int) -> ContractVersion:
+    return (
+        ContractVersion.objects.select_related("created_by", "approved_by", "service")
+        .prefetch_related(*_version_prefetches())
+        .get(service=service, number=number)
+    )
+
+
+def consumers_of(service: Service):
+    """Services whose current approved contract consumes ``service``."""
+    return (
+        Dependency.objects.filter(provider=service, version__service__current_version=F("version"))
+        .select_related("version__service", "version__service__manager")
+        .order_by("version__service__name")
+    )
+
+
+def service_detail(slug: str) -> dict:
+    """Everything the service page shows, in a fixed number of queries."""
+    service = Service.objects.select_related("manager").get(slug=slug)
+    current = None
+    if service.current_version_id:
+        current = (
+            ContractVersion.objects.select_related("created_by", "approved_by")
+            .prefetch_related(*_version_prefetches())
+            .get(pk=service.current_version_id)
+        )
+    versions = list(
+        service.versions.select_related("created_by", "approved_by").order_by("-number")
+    )
+    appointments = list(Appointment.objects.filter(service=service).select_related("person", "appointed_by").order_by("-started_at", "-pk"))
+    team = list(
+        TeamMembership.objects.filter(service=service, ended_at__isnull=True)
+        .select_related("person", "role")
+        .order_by("person__name")
+    )
+    return {
+        "service": service,
+        "current": current,
+        "versions": versions,
+        "open_draft": next((v for v in versions if v.status != VersionStatus.APPROVED), None),
+        "consumers": list(consumers_of(service)),
+        "appointments": appointments,
+        "team": team,
+    }

@@ -1,0 +1,54 @@
+"""Named people for every test, created through the actions layer (design habit 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from osom.core.actions import create_person
+from osom.core.models import Person
+from osom.network.actions import add_team_member
+from osom.network.models import ProfessionalRole, Service
+
+from . import factories
+
+PASSWORD = "a-long-test-password"
+
+
+@dataclass
+class Cast:
+    executive: Person
+    exec_team: Person
+    manager: Person
+    other_manager: Person
+    team_member: Person
+    outsider: Person
+    service: Service  # managed by ``manager``; ``team_member`` is in its team
+    other_service: Service  # managed by ``other_manager``
+
+    def by_role(self) -> dict[str, Person]:
+        return {
+            "executive": self.executive,
+            "exec_team": self.exec_team,
+            "manager": self.manager,
+            "other_manager": self.other_manager,
+            "team_member": self.team_member,
+            "outsider": self.outsider,
+        }
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    executive = create_person(actor=None, email="ada@example.org", name="Ada Lovelace", role="executive", password=PASSWORD)
+    exec_team = create_person(actor=executive, email="bea@example.org", name="Bea Finance", role="executive_team",
+                              areas_of_interest="finance, risk", password=PASSWORD)
+    manager = create_person(actor=executive, email="max@example.org", name="Max Manager", password=PASSWORD)
+    other_manager = create_person(actor=executive, email="olu@example.org", name="Olu Other", password=PASSWORD)
+    team_member = create_person(actor=executive, email="tia@example.org", name="Tia Team", password=PASSWORD)
+    outsider = create_person(actor=executive, email="ola@example.org", name="Ola Outsider", password=PASSWORD)
+    other_service = factories.service(executive, "Identity", manager=other_manager, user_type="internal", evolution_stage="product")
+    service = factories.service(executive, "Parking permits", manager=manager, dependencies=["identity"])
+    add_team_member(actor=manager, service=service, person=team_member,
+                    role=ProfessionalRole.objects.get(name="User researcher"), level="senior")
+    return Cast(executive, exec_team, manager, other_manager, team_member, outsider, service, other_service)
