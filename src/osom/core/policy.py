@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .errors import NotAllowed
 from .models import Organisation, Person, Role
 
-__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ANYONE", "ACTS", "authorise", "can", "Authority"]
+__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
 
 # Rights
 EXECUTIVE = "executive"  # the executive, or an executive team member acting in its name
@@ -111,6 +111,12 @@ def authorise(actor: Person | None, act: str, *, service=None, subject: Person |
     if isinstance(result, str):
         raise NotAllowed(result)
     return result
+
+
+def refusal(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> str | None:
+    """The sentence that refuses ``act`` to ``actor``, or None when it is allowed."""
+    result = _check(actor, act, service, subject)
+    return result if isinstance(result, str) else None
 
 
 def can(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> bool:

@@ -42,10 +42,14 @@ __all__ = [
 ]
 
 
+# Addresses that name pages, not services (/services/new/, /services/lookup/).
+RESERVED_SLUGS = {"new", "lookup"}
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:140] or "service"
     slug, n = base, 2
-    while Service.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Service.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
         n += 1
     return slug

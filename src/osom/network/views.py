@@ -1,5 +1,106 @@
-from django.http import HttpResponse
+"""Reading the network: the list, a service's page, a version, the diff between two."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from osom.core.context import organisation_for
+from osom.core.models import Person
+
+from . import queries
+from .diff import diff_versions
+from .forms import NetworkFilterForm
+from .models import ContractVersion, Service
+from .stages import Lifecycle
+
+__all__ = ["network_list", "service_page", "version_page", "compare_versions", "service_lookup"]
 
 
 def network_list(request):
-    return HttpResponse("todo")
+    """Every service with its stage, evolution, manager, users and links, filtered and paged."""
+    managers = Person.objects.filter(managed_services__isnull=False).distinct().order_by("name").only("pk", "name")
+    form = NetworkFilterForm(request.GET or None, managers=managers,
+                             manager_label=organisation_for(request).service_manager_name)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = queries.network_list(**{k: filters.get(k) or "" for k in ("q", "stage", "evolution", "manager", "users")})
+    page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    by_stage = dict(Service.objects.values_list("lifecycle_stage").annotate(n=Count("pk")).order_by())
+    context = {
+        "nav": "network",
+        "form": form,
+        "page": page,
+        "stage_counts": [(value, label, by_stage.get(value, 0)) for value, label in Lifecycle.choices],
+        "total": sum(by_stage.values()),
+        "filtered": any(filters.get(k) for k in ("q", "stage", "evolution", "manager", "users")),
+    }
+    if request.htmx and request.htmx.target == "network-results":
+        return render(request, "network/_list_results.html", context)
+    return render(request, "network/list.html", context)
+
+
+def service_page(request, slug: str):
+    """A service's current contract, its links in the network, its people and its history."""
+    try:
+        detail = queries.service_detail(slug)
+    except Service.DoesNotExist:
+        raise Http404("No service has that address.")
+    service = detail["service"]
+    detail["cycle"] = queries.cycle_through(service) if service.current_version_id else []
+    detail["nav"] = "network"
+    approved = [v for v in detail["versions"] if v.is_approved]
+    detail["compare_default"] = (approved[1].number, approved[0].number) if len(approved) > 1 else None
+    return render(request, "network/service.html", detail)
+
+
+def version_page(request, slug: str, number: int):
+    """One version of the contract, as it was approved or as it stands in draft."""
+    service = get_object_or_404(Service.objects.select_related("manager"), slug=slug)
+    try:
+        version = queries.version_detail(service, number)
+    except ContractVersion.DoesNotExist:
+        raise Http404("That version does not exist.")
+    previous = service.versions.filter(number__lt=number).order_by("-number").values_list("number", flat=True).first()
+    context = {"nav": "network", "service": service, "version": version, "previous": previous,
+               "consumers": [], "is_current": service.current_version_id == version.pk}
+    if version.status != "approved":
+        context["cycle"] = queries.cycle_through(service, draft=version)
+    return render(request, "network/version.html", context)
+
+
+def compare_versions(request, slug: str):
+    """How the contract changed between any two versions (``?from=A&to=B``)."""
+    service = get_object_or_404(Service, slug=slug)
+    versions = list(service.versions.order_by("-number").only("pk", "number", "status", "created_at"))
+    if not versions:
+        raise Http404("This service has no versions.")
+    numbers = {v.number: v for v in versions}
+
+    def pick(name: str, default: int) -> int:
+        try:
+            value = int(request.GET.get(name, default))
+        except (TypeError, ValueError):
+            value = default
+        return value if value in numbers else default
+
+    newest = versions[0].number
+    older_default = versions[1].number if len(versions) > 1 else newest
+    a, b = pick("from", older_default), pick("to", newest)
+    diff = diff_versions(numbers[a], numbers[b])
+    return render(request, "network/compare.html", {
+        "nav": "network", "service": service, "versions": versions, "diff": diff, "a": a, "b": b,
+    })
+
+
+def service_lookup(request):
+    """``<option>`` elements for a service-name input's datalist, searched as the person types."""
+    # the input may be any form's field (deps-3-provider…): take the one value sent
+    q = (next(iter(request.GET.values()), "") or "").strip()
+    names = []
+    if q:
+        names = list(Service.objects.filter(name__icontains=q).exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
+                     .order_by("name").values_list("name", flat=True)[:20])
+    return render(request, "network/_service_options.html", {"names": names})
