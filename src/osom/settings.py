@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "osom.core.middleware.LoginRequiredEverywhere",
+    "osom.core.orgcache.OrganisationPerRequest",
 ]
 
 ROOT_URLCONF = "osom.urls"

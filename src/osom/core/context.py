@@ -1,6 +1,7 @@
 """Puts the organisation's own names (model 10) in every template as ``terms``."""
 
 from .models import Organisation
+from .orgcache import current_organisation
 
 __all__ = ["organisation_for", "terminology"]
 
@@ -9,7 +10,7 @@ def organisation_for(request) -> Organisation:
     """The organisation's settings, read once per request."""
     org = getattr(request, "_osom_org", None)
     if org is None:
-        org = Organisation.current()
+        org = current_organisation()
         request._osom_org = org
     return org
 

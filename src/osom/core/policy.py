@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import NotAllowed
-from .models import Organisation, Person, Role
+from .models import Person, Role
+from .orgcache import current_organisation
 
 __all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
 
@@ -60,14 +61,10 @@ class Authority:
     on_behalf_of_executive: bool = False
 
 
-def _reserved(act: str) -> bool:
-    return act in (Organisation.current().reserved_acts or [])
-
-
 def _check(actor: Person | None, act: str, service=None, subject: Person | None = None) -> Authority | str:
     """Returns the authority, or the sentence that refuses."""
     rule = ACTS[act]
-    org = Organisation.current()
+    org = current_organisation()
     terms = org.terms()
     if actor is None or not actor.is_active:
         return "You must sign in first."
