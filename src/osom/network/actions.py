@@ -7,14 +7,17 @@ in that same transaction. Pages, the API and the CLI call these and nothing else
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
+import nh3
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from osom.core import audit
 from osom.core.errors import Conflict, InvalidInput
+from osom.core.markdown import render_markdown
 from osom.core.models import Person
 from osom.core.policy import authorise
 
@@ -56,7 +59,9 @@ def _unique_slug(name: str) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
+    """The first sentence of Markdown prose, as plain text, for the network list."""
+    text = " ".join(nh3.clean(render_markdown(text), tags=set()).split())
+    text = html.unescape(text)
     for stop in (". ", "\n"):
         if stop in text:
             text = text.split(stop, 1)[0] + ("." if stop == ". " else "")

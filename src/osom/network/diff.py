@@ -9,7 +9,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .contract import DESCRIPTION_LABELS, read_content
-from .models import ContractVersion
+from .models import ContractVersion, Service
 from .stages import Evolution, UserType
 
 __all__ = ["ContractDiff", "diff_versions", "inline_diff"]
@@ -134,8 +134,9 @@ def diff_versions(older: ContractVersion, newer: ContractVersion) -> ContractDif
                 diff.metrics_changed.append(Change(f"{b_m[k]['name']}: {label}", before, after, key=k))
 
     a_d, b_d = {d["provider"]: d for d in a["dependencies"]}, {d["provider"]: d for d in b["dependencies"]}
-    diff.dependencies_added = [{"provider": k, "note": d["note"]} for k, d in b_d.items() if k not in a_d]
-    diff.dependencies_removed = [{"provider": k, "note": d["note"]} for k, d in a_d.items() if k not in b_d]
+    names = dict(Service.objects.filter(slug__in=a_d.keys() | b_d.keys()).values_list("slug", "name"))
+    diff.dependencies_added = [{"provider": k, "name": names.get(k, k), "note": d["note"]} for k, d in b_d.items() if k not in a_d]
+    diff.dependencies_removed = [{"provider": k, "name": names.get(k, k), "note": d["note"]} for k, d in a_d.items() if k not in b_d]
     diff.needs_changed.sort(key=lambda c: c.key)
     diff.metrics_changed.sort(key=lambda c: (c.key, c.what))
     return diff

@@ -81,10 +81,7 @@ class NeedForm(forms.Form):
     as_a = forms.CharField(label="As a", max_length=300)
     i_need = forms.CharField(label="I need", widget=_textarea(2))
     so_that = forms.CharField(label="So that", widget=_textarea(2))
-    metrics = forms.CharField(
-        label="Measured by", required=False,
-        help_text="Names of this contract's metrics that show the outcome is met, separated by commas.",
-    )
+    metrics = forms.CharField(label="Measured by", required=False)
     key = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
@@ -246,7 +243,7 @@ def initial_from_content(content: dict) -> dict:
              "metrics": ", ".join(names.get(k, k) for k in n["metrics"])}
             for n in content["needs"]
         ],
-        "metrics": [dict(m) for m in content["metrics"]],
+        "metrics": [dict(m, target=m["target"].normalize() if m["target"] is not None else None) for m in content["metrics"]],
         "deps": [{"provider": provider_names.get(d["provider"], d["provider"]), "note": d["note"]}
                  for d in content["dependencies"]],
     }
