@@ -341,6 +341,8 @@ def approve_contract_version(*, actor: Person, version: ContractVersion, expecte
             state = "already approved" if version.status == VersionStatus.APPROVED else "still a draft"
             raise Conflict(f"Version {version.number} of {service.name} is {state}; only a submitted version can be approved.", field="version")
         _check_revision(version, expected_revision)
+        # the network may have changed since submission (a name taken, a provider gone)
+        clean_content(read_content(version), service=service)
         previous = service.current_version
         version.status = VersionStatus.APPROVED
         version.lifecycle_stage = service.lifecycle_stage

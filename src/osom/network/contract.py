@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from osom.core.errors import Errors
 
 from .models import ContractVersion, Dependency, Metric, Need, Service
-from .stages import Direction, Evolution, MetricKind, UserType
+from .stages import Direction, Evolution, Lifecycle, MetricKind, UserType
 
 __all__ = ["clean_content", "write_content", "read_content", "blank_content", "DESCRIPTION_LABELS"]
 
@@ -226,6 +226,10 @@ def clean_content(data: dict, *, service: Service | None = None, require_needs: 
             continue
         refs.append((i, d.get("provider"), _text(d.get("note"))))
     providers = _resolve_services([r for _, r, _ in refs])
+    # a link the approved contract already has may stay while consumers migrate away
+    kept: set[int] = set()
+    if service is not None and service.current_version_id:
+        kept = set(Dependency.objects.filter(version_id=service.current_version_id).values_list("provider_id", flat=True))
     deps: list[dict] = []
     seen: set[int] = set()
     for i, ref, note in refs:
@@ -239,6 +243,9 @@ def clean_content(data: dict, *, service: Service | None = None, require_needs: 
             continue
         if provider.pk in seen:
             errors.add(f"{p}.provider", f"{provider.name} is listed twice.")
+            continue
+        if provider.lifecycle_stage == Lifecycle.DECOMMISSIONED and provider.pk not in kept:
+            errors.add(f"{p}.provider", f"{provider.name} is decommissioned; nothing new may depend on it.")
             continue
         if len(note) > _LIMITS["note"]:
             errors.add(f"{p}.note", f"Keep the note to {_LIMITS['note']} characters.")

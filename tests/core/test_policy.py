@@ -1,0 +1,119 @@
+"""The policy table itself: what pages ask (``can``) and what actions enforce
+(``authorise``) never disagree, and the acts the executive keeps to itself are the
+organisation's own choice (model section 2, design habit 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from osom.core import actions as core_actions
+from osom.core.errors import NotAllowed
+from osom.core.models import AuditEvent, Organisation, Person
+from osom.core.policy import ACTS, authorise, can, refusal
+from osom.network import actions
+
+from ..network.test_permissions import MATRIX as NETWORK_MATRIX
+from .test_actions import MATRIX as ORGANISATION_MATRIX
+
+ROLES = ["executive", "exec_team", "manager", "other_manager", "team_member", "outsider"]
+SUBJECTS = ["nobody", "themselves", "someone else"]
+
+
+def test_every_act_of_the_policy_has_its_permission_matrix():
+    verbs = {row.verb for row in NETWORK_MATRIX.values()} | {row.verb for row in ORGANISATION_MATRIX.values()}
+    # the lifecycle app's decommissioning is reserved by default but has no action yet
+    assert set(ACTS) <= verbs, sorted(set(ACTS) - verbs)
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+@pytest.mark.parametrize("role", ROLES)
+def test_can_agrees_with_authorise(cast, act, role):
+    actor = cast.by_role()[role]
+    for on in (None, cast.service, cast.other_service):
+        for subject_is in SUBJECTS:
+            subject = {"nobody": None, "themselves": actor, "someone else": cast.outsider if role != "outsider"
+                       else cast.team_member}[subject_is]
+            try:
+                authorise(actor, act, service=on, subject=subject)
+                allowed = True
+            except NotAllowed as refused:
+                allowed = False
+                assert refusal(actor, act, service=on, subject=subject) == refused.message
+            assert can(actor, act, service=on, subject=subject) is allowed, (on, subject_is)
+            if allowed:
+                assert refusal(actor, act, service=on, subject=subject) is None
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_nobody_signed_in_may_do_anything(db, act):
+    assert can(None, act) is False
+    with pytest.raises(NotAllowed, match="sign in"):
+        authorise(None, act)
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_someone_who_left_may_do_nothing(cast, act):
+    Person.objects.filter(pk=cast.manager.pk).update(is_active=False)
+    cast.manager.refresh_from_db()
+    assert can(cast.manager, act, service=cast.service, subject=cast.manager) is False
+    with pytest.raises(NotAllowed):
+        authorise(cast.manager, act, service=cast.service, subject=cast.manager)
+
+
+def test_by_default_the_executive_keeps_replacing_a_manager_to_itself(cast):
+    assert "replace_manager" in Organisation.current().reserved_acts
+    assert can(cast.executive, "replace_manager", service=cast.service)
+    assert not can(cast.exec_team, "replace_manager", service=cast.service)
+    with pytest.raises(NotAllowed, match="keeps the right"):
+        actions.appoint_manager(actor=cast.exec_team, service=cast.service, person=cast.outsider, reason="Rotation.")
+
+
+def test_once_the_executive_no_longer_reserves_it_its_team_may_replace_a_manager(cast):
+    # no action changes reserved_acts yet: set it directly
+    org = Organisation.current()
+    Organisation.objects.filter(pk=org.pk).update(
+        reserved_acts=[a for a in org.reserved_acts if a != "replace_manager"])
+    before = AuditEvent.objects.count()
+    appointment = actions.appoint_manager(actor=cast.exec_team, service=cast.service, person=cast.outsider,
+                                          reason="Max moves to the payments service.")
+    cast.service.refresh_from_db()
+    assert cast.service.manager == cast.outsider == appointment.person
+    assert AuditEvent.objects.count() == before + 1
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert (event.verb, event.actor, event.authority, event.authority_person) == (
+        "replace_manager", cast.exec_team, "executive", cast.executive)
+    assert event.reason == "Max moves to the payments service."
+
+
+def test_an_act_the_executive_reserves_is_refused_to_its_team_with_a_sentence(cast):
+    org = Organisation.current()
+    Organisation.objects.filter(pk=org.pk).update(reserved_acts=[*org.reserved_acts, "create_person"])
+    before = (Person.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(NotAllowed) as refused:
+        core_actions.create_person(actor=cast.exec_team, email="new@example.org", name="New Person")
+    message = refused.value.message
+    assert message.startswith("The Executive keeps the right to") and message.endswith(".")
+    assert "Executive team members may not do it" in message
+    assert (Person.objects.count(), AuditEvent.objects.count()) == before
+    # the executive itself still may
+    core_actions.create_person(actor=cast.executive, email="new@example.org", name="New Person")
+
+
+def test_reserving_an_act_does_not_touch_the_managers_own_right(cast):
+    """Only what the executive team does in the executive's name is reserved; a manager
+    drafting their own contract is not affected."""
+    org = Organisation.current()
+    Organisation.objects.filter(pk=org.pk).update(reserved_acts=[*org.reserved_acts, "draft_contract_version"])
+    assert can(cast.manager, "draft_contract_version", service=cast.service)
+    assert can(cast.executive, "draft_contract_version", service=cast.service)
+    assert not can(cast.exec_team, "draft_contract_version", service=cast.service)
+
+
+def test_the_refusals_use_the_organisations_own_names(cast):
+    core_actions.edit_terminology(actor=cast.executive, values={"executive_name": "Board",
+                                                                "executive_team_name": "Board office",
+                                                                "service_manager_name": "Product owner"})
+    assert refusal(cast.outsider, "approve_contract_version", service=cast.service) == (
+        "Only the Board may approve a contract version.")
+    assert "product owner of Parking permits" in refusal(cast.outsider, "submit_contract_version", service=cast.service)
+    assert refusal(cast.exec_team, "replace_manager", service=cast.service).startswith("The Board keeps the right")
