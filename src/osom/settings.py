@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "ninja",
     "osom.core",
     "osom.network",
+    "osom.learning",
+    "osom.lifecycle",
 ]
 
 MIDDLEWARE = [

@@ -1,48 +1,104 @@
-"""The NinjaAPI object, its authentication and its error bodies."""
+"""The NinjaAPI object, its authentication and its error bodies.
+
+A request is made as a person, either with a personal API token
+(``Authorization: Bearer <token>``) or with the session of a signed-in browser; a
+session's writes need the CSRF token, exactly as a form would. Every refusal is a JSON
+:class:`~osom.api.schemas.ErrorOut` naming the field and saying what is wrong.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from osom.core.errors import DomainError
-from osom.core.models import ApiToken
+from osom.core.models import ApiToken, Person
+
+__all__ = ["api", "field_path"]
 
 
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>`` with a personal API token."""
 
-    def authenticate(self, request: HttpRequest, token: str):
+    def authenticate(self, request: HttpRequest, token: str) -> Person | None:
         person = ApiToken.authenticate(token)
         if person is not None:
             request.user = person
         return person
 
 
+class BrowserSession(SessionAuth):
+    """The session of a signed-in browser; writes are checked for the CSRF token.
+
+    A request that carries an ``Authorization`` header is judged by its token alone, so
+    a wrong token answers 401 rather than falling back on a cookie; a request with no
+    signed-in session has nothing to protect and answers 401 too, not a CSRF refusal.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if "authorization" in request.headers or not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 api = NinjaAPI(
     title="OSOM API",
     version="1",
-    description="The service network, its contracts and the people who run it.",
-    auth=[BearerToken(), django_auth],
+    description=(
+        "The service network, its contracts and the people who run it.\n\n"
+        "Authenticate with a personal API token (`POST /api/v1/tokens` from a signed-in "
+        "session) sent as `Authorization: Bearer <token>`, or with a signed-in browser "
+        "session plus its CSRF token for writes. Lists answer `{\"items\": [...], \"count\": N}` "
+        "and take `limit` (default 50, at most 500) and `offset`. Errors answer "
+        "`{\"error\", \"message\", \"field\", \"errors\": [{\"field\", \"message\"}]}`. "
+        "Metric targets are exact decimals sent back as strings."
+    ),
+    auth=[BearerToken(), BrowserSession()],
     urls_namespace="api",
+    # The interactive docs use the swagger-ui that ships with ninja, from our own static
+    # files; the online spec validator is switched off so the page never calls out.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
+
+# Where pydantic says a value came from; not part of the field's name.
+_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """A pydantic error location as the field name a client sent, in the same notation
+    as the domain's errors: ``("body", "payload", "needs", 0, "so_that")`` → ``needs[0].so_that``."""
+    parts = list(loc)
+    if parts and parts[0] in _SOURCES:
+        source = parts.pop(0)
+        if source == "body" and parts:
+            parts.pop(0)  # the view's name for the whole body
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
 
 
 @api.exception_handler(DomainError)
-def _domain_error(request, exc: DomainError):
+def _domain_error(request: HttpRequest, exc: DomainError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
 @api.exception_handler(ValidationError)
-def _validation_error(request, exc: ValidationError):
+def _validation_error(request: HttpRequest, exc: ValidationError):
     errors = []
     for item in exc.errors:
-        loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path", "payload")]
-        field = ".".join(loc) or "request"
-        errors.append({"field": field, "message": item.get("msg", "is not valid")})
-    first = errors[0] if errors else {"field": "request", "message": "The request is not valid."}
+        field = field_path(item.get("loc", ()))
+        message = item.get("msg", "is not valid")
+        errors.append({"field": field, "message": message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")})
+    first = errors[0] if errors else {"field": "body", "message": "The request is not valid."}
     return api.create_response(
         request,
         {"error": "invalid", "message": f"{first['field']}: {first['message']}", "field": first["field"], "errors": errors},
@@ -51,21 +107,30 @@ def _validation_error(request, exc: ValidationError):
 
 
 @api.exception_handler(AuthenticationError)
-def _auth_error(request, exc):
+def _auth_error(request: HttpRequest, exc: AuthenticationError):
     return api.create_response(
         request,
-        {"error": "unauthorised", "message": "Send a valid personal API token as 'Authorization: Bearer <token>'."},
+        {"error": "unauthorised",
+         "message": "Send a valid personal API token as 'Authorization: Bearer <token>', or sign in."},
         status=401,
     )
 
 
 @api.exception_handler(HttpError)
-def _http_error(request, exc: HttpError):
-    return api.create_response(request, {"error": "http", "message": str(exc)}, status=exc.status_code)
+def _http_error(request: HttpRequest, exc: HttpError):
+    if exc.status_code == 400:  # ninja could not read the body as JSON
+        body = {"error": "invalid", "message": f"{exc}: send a JSON object.", "field": "body"}
+    elif exc.status_code == 403:  # ninja's CSRF refusal of a session's write
+        body = {"error": "forbidden",
+                "message": "A signed-in session's writes need the CSRF token in the X-CSRFToken header."}
+    else:
+        body = {"error": "http", "message": str(exc)}
+    return api.create_response(request, body, status=exc.status_code)
 
 
-from osom.network import api as _network_api  # noqa: E402  (routers register on import)
+# The routers import this module's schemas, so they are imported once ``api`` exists.
 from osom.core import api as _core_api  # noqa: E402
+from osom.network import api as _network_api  # noqa: E402
 
 api.add_router("/", _network_api.router)
 api.add_router("/", _core_api.router)

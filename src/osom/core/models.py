@@ -96,6 +96,10 @@ class Organisation(models.Model):
     executive_team_name = models.CharField(max_length=80, default="Executive team")
     service_manager_name = models.CharField(max_length=80, default="Service manager")
     reserved_acts = models.JSONField(default=list)
+    currency = models.CharField(max_length=3, default="GBP", help_text="ISO 4217 code of the organisation's money")
+    live_cadence_days = models.PositiveIntegerField(
+        default=365, help_text="How often a live service is assessed, unless set for the service"
+    )
     revision = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
@@ -157,6 +161,9 @@ class ApiToken(models.Model):
         now = timezone.now()
         if token.revoked_at or (token.expires_at and token.expires_at <= now) or not token.person.is_active:
             return None
+        # when it was last used, to the minute: a housekeeping fact, not an act of anyone's
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.person
 
     def __str__(self) -> str:

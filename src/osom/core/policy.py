@@ -12,13 +12,14 @@ from .errors import NotAllowed
 from .models import Person, Role
 from .orgcache import current_organisation
 
-__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
+__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ASSESSOR", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
 
 # Rights
 EXECUTIVE = "executive"  # the executive, or an executive team member acting in its name
 MANAGER = "service_manager"  # the current manager of the service acted on
 TEAM = "team_member"  # a current member of the service's team
 SELF = "self"  # the person acted on is the actor
+ASSESSOR = "assessor"  # one of the assessors of the assessment acted on
 ANYONE = "anyone"  # any signed-in, active person
 
 
@@ -45,6 +46,23 @@ ACTS: dict[str, Act] = {
     "remove_dependency": Act((MANAGER, EXECUTIVE), "remove a dependency from this service's contract"),
     "add_team_member": Act((MANAGER,), "add people to this service's team"),
     "remove_team_member": Act((MANAGER,), "remove people from this service's team"),
+    # lifecycle: criteria, assessments, reports
+    "manage_criteria": Act((EXECUTIVE,), "add or change assessment criteria"),
+    "schedule_assessment": Act((EXECUTIVE,), "schedule an assessment"),
+    "edit_assessment": Act((EXECUTIVE,), "change a scheduled assessment"),
+    "publish_assessment_agenda": Act((EXECUTIVE,), "publish an assessment's agenda"),
+    "cancel_assessment": Act((EXECUTIVE,), "cancel an assessment"),
+    "record_assessment_decisions": Act((EXECUTIVE, ASSESSOR), "record an assessment's decisions"),
+    "publish_assessment_report": Act((EXECUTIVE,), "publish an assessment report"),
+    "decommission_service": Act((EXECUTIVE,), "decommission a service"),
+    "add_report_addendum": Act((EXECUTIVE, ASSESSOR), "add an addendum to this report"),
+    "set_assessment_cadence": Act((EXECUTIVE,), "set how often live services are assessed"),
+    # budgets
+    "allocate_budget": Act((EXECUTIVE,), "allocate a budget"),
+    "record_spend": Act((MANAGER, TEAM), "record spending against this service's budget"),
+    "reinvest_savings": Act((MANAGER,), "re-invest this service's savings"),
+    "request_funding": Act((MANAGER,), "ask for this service's budget or scope to change"),
+    "decide_funding_request": Act((EXECUTIVE,), "decide a funding request"),
     # organisation
     "edit_terminology": Act((EXECUTIVE,), "change the organisation's names for the model's roles"),
     "create_person": Act((EXECUTIVE,), "add people to the organisation"),
@@ -61,7 +79,7 @@ class Authority:
     on_behalf_of_executive: bool = False
 
 
-def _check(actor: Person | None, act: str, service=None, subject: Person | None = None) -> Authority | str:
+def _check(actor: Person | None, act: str, service=None, subject: Person | None = None, obj=None) -> Authority | str:
     """Returns the authority, or the sentence that refuses."""
     rule = ACTS[act]
     org = current_organisation()
@@ -81,6 +99,8 @@ def _check(actor: Person | None, act: str, service=None, subject: Person | None 
             return Authority(TEAM)
         elif right == SELF and subject is not None and subject.pk == actor.pk:
             return Authority(SELF)
+        elif right == ASSESSOR and obj is not None and obj.assessors.filter(pk=actor.pk).exists():
+            return Authority(ASSESSOR)
         elif right == ANYONE:
             return Authority(ANYONE)
     if reserved and actor.role == Role.EXECUTIVE_TEAM and EXECUTIVE in rule.rights:
@@ -99,24 +119,27 @@ def _check(actor: Person | None, act: str, service=None, subject: Person | None 
             who.append("its team")
         elif right == SELF:
             who.append("the person themselves")
+        elif right == ASSESSOR:
+            who.append("its assessors")
     return f"Only {' or '.join(who)} may {rule.says}."
 
 
-def authorise(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> Authority:
-    """Raise :class:`NotAllowed` with a sentence unless ``actor`` may do ``act``."""
-    result = _check(actor, act, service, subject)
+def authorise(actor: Person | None, act: str, *, service=None, subject: Person | None = None, obj=None) -> Authority:
+    """Raise :class:`NotAllowed` with a sentence unless ``actor`` may do ``act``.
+    ``obj`` is the object acted on where a right depends on it (an assessment's assessors)."""
+    result = _check(actor, act, service, subject, obj)
     if isinstance(result, str):
         raise NotAllowed(result)
     return result
 
 
-def refusal(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> str | None:
+def refusal(actor: Person | None, act: str, *, service=None, subject: Person | None = None, obj=None) -> str | None:
     """The sentence that refuses ``act`` to ``actor``, or None when it is allowed."""
-    result = _check(actor, act, service, subject)
+    result = _check(actor, act, service, subject, obj)
     return result if isinstance(result, str) else None
 
 
-def can(actor: Person | None, act: str, *, service=None, subject: Person | None = None) -> bool:
+def can(actor: Person | None, act: str, *, service=None, subject: Person | None = None, obj=None) -> bool:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
-    return isinstance(_check(actor, act, service, subject), Authority)
+    return isinstance(_check(actor, act, service, subject, obj), Authority)

@@ -1,16 +1,14 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "core"
 
-
-def _todo(request, *args, **kwargs):
-    return HttpResponse("Not yet built", status=501)
-
-
 urlpatterns = [
-    path("people/", _todo, name="people"),
-    path("people/<int:pk>/", _todo, name="person"),
-    path("audit/", _todo, name="audit"),
-    path("organisation/", _todo, name="organisation"),
+    path("people/", views.people, name="people"),
+    path("people/<int:pk>/", views.person_page, name="person"),
+    path("people/<int:pk>/tokens/", views.issue_token, name="token_issue"),
+    path("people/<int:pk>/tokens/<int:token_id>/revoke/", views.revoke_token, name="token_revoke"),
+    path("audit/", views.audit_log, name="audit"),
+    path("organisation/", views.organisation, name="organisation"),
 ]

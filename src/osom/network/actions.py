@@ -7,21 +7,20 @@ in that same transaction. Pages, the API and the CLI call these and nothing else
 
 from __future__ import annotations
 
-import html
+from datetime import timedelta
 from dataclasses import dataclass, field
 
-import nh3
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from osom.core import audit
 from osom.core.errors import Conflict, InvalidInput
-from osom.core.markdown import render_markdown
-from osom.core.models import Person
+from osom.core.models import Organisation, Person
 from osom.core.policy import authorise
 
 from . import queries
+from .contract import apply_approved as _apply_approved
 from .contract import clean_content, read_content, write_content
 from .models import Appointment, ContractVersion, Dependency, ProfessionalRole, Service, TeamMembership
 from .stages import LEVELS, Lifecycle, VersionStatus
@@ -56,28 +55,6 @@ def _unique_slug(name: str) -> str:
         slug = f"{base}-{n}"
         n += 1
     return slug
-
-
-def _first_sentence(text: str) -> str:
-    """The first sentence of Markdown prose, as plain text, for the network list."""
-    text = " ".join(nh3.clean(render_markdown(text), tags=set()).split())
-    text = html.unescape(text)
-    for stop in (". ", "\n"):
-        if stop in text:
-            text = text.split(stop, 1)[0] + ("." if stop == ". " else "")
-            break
-    return text[:300]
-
-
-def _apply_approved(service: Service, version: ContractVersion) -> None:
-    """Copy what the network list filters on from the newly approved version."""
-    service.current_version = version
-    service.name = version.name
-    service.evolution_stage = version.evolution_stage
-    service.user_type = version.user_type
-    service.summary = _first_sentence(version.purpose)
-    service.revision += 1
-    service.save()
 
 
 def _content_summary(content: dict) -> dict:
@@ -169,6 +146,10 @@ def adopt_existing_service(
     _check_manager(manager)
     with transaction.atomic():
         service = _create_service(actor, cleaned, lifecycle_stage, adopted=True, note="Contract written when the running service was adopted.")
+        if lifecycle_stage == Lifecycle.LIVE:
+            days = Organisation.current().live_cadence_days
+            service.next_assessment_due = (timezone.now() + timedelta(days=days)).date()
+            service.save(update_fields=["next_assessment_due"])
         if manager is not None:
             _appoint(service, manager, actor, "Appointed when the service was adopted.")
         audit.record(
@@ -184,6 +165,8 @@ def appoint_manager(*, actor: Person, service: Service, person: Person, reason: 
     which the executive may keep to itself, and needs a reason."""
     replacing = service.manager_id is not None
     authority = authorise(actor, "replace_manager" if replacing else "appoint_manager", service=service)
+    if person is None:
+        raise InvalidInput("Choose the person to appoint.", field="person")
     reason = (reason or "").strip()
     _check_manager(person, "person")
     if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
@@ -477,6 +460,8 @@ def add_dependency(*, actor: Person, service: Service, provider: Service, note: 
 def remove_dependency(*, actor: Person, service: Service, provider: Service) -> ContractVersion:
     """Take ``provider`` out of the service's draft contract (opening a draft if needed)."""
     authority = authorise(actor, "remove_dependency", service=service)
+    if provider is None:
+        raise InvalidInput("Name the service no longer consumed.", field="provider")
     with transaction.atomic():
         draft = _draft_for_change(actor, service)
         link = draft.dependencies.filter(provider=provider).first()

@@ -15,16 +15,24 @@ Errors name the field with its place in a list, e.g. ``needs[2].so_that``.
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal, InvalidOperation
+
+import nh3
+from django.utils import timezone
 
 from django.utils.text import slugify
 
 from osom.core.errors import Errors
+from osom.core.markdown import render_markdown
+from osom.core.models import Person
 
 from .models import ContractVersion, Dependency, Metric, Need, Service
-from .stages import Direction, Evolution, Lifecycle, MetricKind, UserType
+from .stages import Lifecycle, VersionStatus
+from .stages import Direction, Evolution, MetricKind, UserType
 
-__all__ = ["clean_content", "write_content", "read_content", "blank_content", "DESCRIPTION_LABELS"]
+__all__ = ["clean_content", "write_content", "read_content", "blank_content", "apply_approved",
+           "write_decommissioned_version", "DESCRIPTION_LABELS"]
 
 DESCRIPTION_LABELS = {
     "purpose": "What the service is",
@@ -357,3 +365,54 @@ def read_content(version: ContractVersion) -> dict:
         "dependencies": [{"provider": d.provider.slug, "note": d.note} for d in deps],
     }
     return content
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of Markdown prose, as plain text, for the network list."""
+    text = " ".join(nh3.clean(render_markdown(text), tags=set()).split())
+    text = html.unescape(text)
+    for stop in (". ", "\n"):
+        if stop in text:
+            text = text.split(stop, 1)[0] + ("." if stop == ". " else "")
+            break
+    return text[:300]
+
+
+def apply_approved(service: Service, version: ContractVersion) -> None:
+    """Copy what the network list filters on from the newly approved version."""
+    service.current_version = version
+    service.name = version.name
+    service.evolution_stage = version.evolution_stage
+    service.user_type = version.user_type
+    service.summary = _first_sentence(version.purpose)
+    service.revision += 1
+    service.save()
+
+
+def write_decommissioned_version(*, actor: Person, service: Service, reasons: str, migration_path: str,
+                                 note: str) -> ContractVersion:
+    """Part of the act that decommissions a service (it records no audit event of its
+    own): a new approved contract version keeping the reasons, so the organisation keeps
+    the lesson, and the migration path for consumers (model 5.2)."""
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    number = (service.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    content = read_content(service.current_version)
+    now = timezone.now()
+    version = ContractVersion(
+        service=service, number=number, status=VersionStatus.DRAFT, lifecycle_stage=Lifecycle.DECOMMISSIONED,
+        created_by=actor, change_note=note, decommission_reasons=reasons,
+    )
+    content["migration_path"] = migration_path
+    # the contract is kept exactly as it was, links included, whatever has changed since
+    providers = Service.objects.in_bulk([d["provider"] for d in content["dependencies"]], field_name="slug")
+    for d in content["dependencies"]:
+        d["provider"] = providers[d["provider"]]
+    write_content(version, content)
+    version.decommission_reasons = reasons
+    version.status = VersionStatus.APPROVED
+    version.submitted_at = now
+    version.approved_by = actor
+    version.approved_at = now
+    version.save()
+    apply_approved(service, version)
+    return version

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from osom.core.numbers import plain_number
+
 from .contract import DESCRIPTION_LABELS, read_content
 from .models import ContractVersion, Service
 from .stages import Evolution, UserType
@@ -96,7 +98,7 @@ def _metric_value(m: dict, f: str) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value.normalize() if hasattr(value, "normalize") else value)
+    return plain_number(value) if hasattr(value, "normalize") else str(value)
 
 
 def _label(field_name: str, value: str) -> str:

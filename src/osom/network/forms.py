@@ -7,6 +7,7 @@ from django.forms import formset_factory
 from django.urls import reverse_lazy
 
 from osom.core.models import Person
+from osom.core.numbers import plain_number
 
 from .contract import DESCRIPTION_LABELS
 from .models import ProfessionalRole, Service
@@ -243,7 +244,7 @@ def initial_from_content(content: dict) -> dict:
              "metrics": ", ".join(names.get(k, k) for k in n["metrics"])}
             for n in content["needs"]
         ],
-        "metrics": [dict(m, target=m["target"].normalize() if m["target"] is not None else None) for m in content["metrics"]],
+        "metrics": [dict(m, target=plain_number(m["target"]) if m["target"] is not None else None) for m in content["metrics"]],
         "deps": [{"provider": provider_names.get(d["provider"], d["provider"]), "note": d["note"]}
                  for d in content["dependencies"]],
     }

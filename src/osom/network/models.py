@@ -47,6 +47,12 @@ class Service(models.Model):
     )
     established_at = models.DateTimeField(default=timezone.now)
     adopted = models.BooleanField(default=False, help_text="Adopted into the model at its real stage")
+    assessment_cadence_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days between periodic live assessments; empty: the organisation's default"
+    )
+    stage_since = models.DateTimeField(default=timezone.now, help_text="When it entered its lifecycle stage")
+    next_assessment_due = models.DateField(null=True, blank=True, db_index=True,
+                                           help_text="When a live service is next due for its periodic assessment")
     revision = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -98,12 +104,6 @@ class ContractVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._stored_status = instance.__dict__.get("status")
-        return instance
-
     @property
     def is_approved(self) -> bool:
         return self.status == VersionStatus.APPROVED
@@ -112,14 +112,17 @@ class ContractVersion(models.Model):
     def is_editable(self) -> bool:
         return self.status == VersionStatus.DRAFT
 
+    def _stored_as_approved(self) -> bool:
+        # asked of the database, not of this object, which may be stale
+        return self.pk is not None and ContractVersion.objects.filter(pk=self.pk, status=VersionStatus.APPROVED).exists()
+
     def save(self, *args, **kwargs):
-        if getattr(self, "_stored_status", None) == VersionStatus.APPROVED:
+        if self._stored_as_approved():
             raise ImmutableVersion(f"{self} is approved and can never change.")
         super().save(*args, **kwargs)
-        self._stored_status = self.status
 
     def delete(self, *args, **kwargs):
-        if getattr(self, "_stored_status", None) == VersionStatus.APPROVED:
+        if self._stored_as_approved():
             raise ImmutableVersion(f"{self} is approved and can never be deleted.")
         return super().delete(*args, **kwargs)
 

@@ -4,6 +4,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from osom.core.markdown import render_markdown
+from osom.core.numbers import plain_number
 from osom.core.policy import can as _can
 
 register = template.Library()
@@ -15,9 +16,9 @@ def markdown(text):
 
 
 @register.simple_tag(takes_context=True)
-def can(context, act, service=None):
+def can(context, act, service=None, obj=None):
     request = context.get("request")
-    return _can(getattr(request, "user", None), act, service=service)
+    return _can(getattr(request, "user", None), act, service=service, obj=obj)
 
 
 @register.simple_tag(takes_context=True)
@@ -31,3 +32,9 @@ def url_with(context, **kwargs):
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter(name="number")
+def number_filter(value):
+    """A Decimal as people write it: 100, not 1E+2 or 100.0000."""
+    return "" if value is None else plain_number(value)
