@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -96,7 +97,10 @@ def test_serve_runs_the_app_on_a_fresh_sqlite_database(tmp_path):
                     pytest.fail(f"osom serve did not answer: {proc.stdout.read() if proc.poll() is not None else 'timed out'}")
                 time.sleep(0.3)
         assert "Sign in" in body
-        assert (Path(env["OSOM_DATA_DIR"]) / "osom.sqlite3").exists()
+        database = Path(env["OSOM_DATA_DIR"]) / "osom.sqlite3"
+        with sqlite3.connect(database) as db:
+            # the embedded database runs in write-ahead-log mode
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/osom/site.css", timeout=5) as response:
             assert response.status == 200
     finally:

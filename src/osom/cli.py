@@ -174,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="create or update the database tables")
     p.set_defaults(func=cmd_migrate)
 
+    # each app adds its own commands (their modules import nothing of Django at the top)
+    from osom.lifecycle.cli import register as register_lifecycle
+
+    register_lifecycle(sub)
+
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
