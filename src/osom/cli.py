@@ -126,6 +126,17 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_audit_verify(args) -> int:
+    from osom.core.audit import verify_chain
+
+    report = verify_chain()
+    if report.intact:
+        print(f"The audit log is intact: {report.checked} events, each chained to the one before.")
+        return 0
+    print(f"The audit log has been tampered with: {report.problem}.", file=sys.stderr)
+    return 1
+
+
 def cmd_migrate(args) -> int:
     _migrate(verbosity=1)
     return 0
@@ -170,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check the configuration and the database")
     p.add_argument("--deploy", action="store_true", help="also run Django's deployment checks")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("audit", help="check the audit log")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    q = audit_sub.add_parser("verify", help="check that no audit event was changed, removed or inserted")
+    q.set_defaults(func=cmd_audit_verify)
 
     p = sub.add_parser("migrate", help="create or update the database tables")
     p.set_defaults(func=cmd_migrate)

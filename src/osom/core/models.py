@@ -170,9 +170,20 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.person})"
 
 
+class AuditQuerySet(models.QuerySet):
+    """Audit events are never changed or removed, in bulk either."""
+
+    def update(self, **kwargs):
+        raise RuntimeError("Audit events are never changed once written.")
+
+    def delete(self):
+        raise RuntimeError("Audit events are never deleted.")
+
+
 class AuditEvent(models.Model):
     """One event for every write (design habit 5). Written by the action itself, in the
-    same transaction, never by signals."""
+    same transaction, never by signals. Each event carries the hash of the one before,
+    so any change to the log shows (``osom audit verify``)."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
@@ -192,6 +203,10 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
