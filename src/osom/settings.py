@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "osom.network",
     "osom.learning",
     "osom.lifecycle",
+    "osom.governance",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,8 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("OSOM_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("OSOM_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("OSOM_FROM_EMAIL", "osom@localhost")
+# The address people reach the app at, for links in emails (e.g. https://osom.example.org)
+OSOM_BASE_URL = os.environ.get("OSOM_BASE_URL", "")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["Role", "Person", "Organisation", "ApiToken", "AuditEvent"]
+__all__ = ["Role", "Person", "Organisation", "ApiToken", "AuditEvent", "Notification"]
 
 
 class Role(models.TextChoices):
@@ -225,3 +225,20 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Audit events are never deleted.")
+
+
+class Notification(models.Model):
+    """Something a person should know about: shown in the app, and sent by email."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=400)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["person", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

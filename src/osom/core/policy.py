@@ -63,12 +63,36 @@ ACTS: dict[str, Act] = {
     "reinvest_savings": Act((MANAGER,), "re-invest this service's savings"),
     "request_funding": Act((MANAGER,), "ask for this service's budget or scope to change"),
     "decide_funding_request": Act((EXECUTIVE,), "decide a funding request"),
+    # governance: mandates, guidance, disputes, demand, deviations
+    "draft_mandate": Act((EXECUTIVE,), "draft a mandate"),
+    "issue_mandate": Act((EXECUTIVE,), "issue a mandate"),
+    "close_mandate": Act((EXECUTIVE,), "close a mandate"),
+    "remind_mandate": Act((EXECUTIVE,), "send reminders of a mandate"),
+    "acknowledge_mandate": Act((MANAGER,), "acknowledge a mandate for this service"),
+    "report_mandate_progress": Act((MANAGER,), "report this service's progress on a mandate"),
+    "draft_guidance": Act((EXECUTIVE,), "draft guidance"),
+    "publish_guidance": Act((EXECUTIVE,), "publish guidance"),
+    "withdraw_guidance": Act((EXECUTIVE,), "withdraw guidance"),
+    "decide_guidance": Act((MANAGER,), "decide whether this service adopts guidance"),
+    "raise_dispute": Act((MANAGER,), "raise a dispute for this service"),
+    "raise_evaluation_dispute": Act((ANYONE,), "raise a dispute about an evaluation"),
+    "withdraw_dispute": Act((SELF,), "withdraw this dispute"),
+    "resolve_dispute": Act((EXECUTIVE,), "resolve a dispute"),
+    "propose_needs": Act((ANYONE,), "propose needs"),
+    "decide_proposal": Act((EXECUTIVE,), "decide what to do with proposed needs"),
+    "record_deviation": Act((EXECUTIVE,), "record a deviation from the template"),
+    "set_reserved_acts": Act((EXECUTIVE,), "choose the acts it keeps to itself"),
+    "read_notifications": Act((SELF,), "mark these notifications as read"),
     # organisation
     "edit_terminology": Act((EXECUTIVE,), "change the organisation's names for the model's roles"),
     "create_person": Act((EXECUTIVE,), "add people to the organisation"),
     "issue_api_token": Act((SELF,), "issue an API token for themselves"),
     "revoke_api_token": Act((SELF, EXECUTIVE), "revoke this API token"),
 }
+
+
+# Acts the executive's team can never do in its name, whatever the executive reserves.
+ALWAYS_RESERVED = {"set_reserved_acts"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,7 @@ def _check(actor: Person | None, act: str, service=None, subject: Person | None 
     terms = org.terms()
     if actor is None or not actor.is_active:
         return "You must sign in first."
-    reserved = act in (org.reserved_acts or [])
+    reserved = act in (org.reserved_acts or []) or act in ALWAYS_RESERVED
     for right in rule.rights:
         if right == EXECUTIVE:
             if actor.role == Role.EXECUTIVE:

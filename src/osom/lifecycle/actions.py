@@ -465,6 +465,10 @@ def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_a
         assessment.published_by = actor
         assessment.contract_version_id = service.current_version_id
         assessment.manager_id = service.manager_id
+        # what the service accounts for: the guidance it rejected, as it stood on the day
+        from osom.governance.queries import rejected_guidance_for
+
+        assessment.rejected_guidance = rejected_guidance_for(service)
         if chosen.decommissions:
             assessment.decommission_condition = condition
             assessment.decommission_reasons = reasons

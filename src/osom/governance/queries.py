@@ -1,0 +1,100 @@
+"""Reads for the executive's and the managers' dashboards, and what other apps show of
+governance (the guidance a service rejected, at its assessment). Each is a fixed number
+of queries, whatever the size of the network."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from osom.core.models import Person
+from osom.network.models import Service
+from osom.network.stages import Lifecycle
+
+from .models import Dispute, Guidance, GuidanceDecision, Mandate, MandateTarget, Proposal
+
+__all__ = ["rejected_guidance_for", "burn_up", "executive_attention", "manager_obligations", "DUE_SOON_DAYS"]
+
+DUE_SOON_DAYS = 30
+
+
+def rejected_guidance_for(service: Service) -> list[dict]:
+    """The published guidance a service rejected, with its rationale: what it accounts
+    for at its next assessment (model 5.6)."""
+    rows = (GuidanceDecision.objects.filter(service=service, decision=GuidanceDecision.Decision.REJECT,
+                                            guidance__status=Guidance.Status.PUBLISHED)
+            .select_related("guidance", "decided_by").order_by("guidance__title"))
+    return [{"guidance_id": r.guidance_id, "title": r.guidance.title, "rationale": r.rationale,
+             "decided_by": r.decided_by.name, "decided_at": r.decided_at.date().isoformat()} for r in rows]
+
+
+def burn_up(mandate: Mandate) -> list[dict]:
+    """Services done over time, one point per day on which something was completed,
+    from the issue date: ``[{"date", "done", "acknowledged", "total"}]``."""
+    mandate = Mandate.objects.get(pk=mandate.pk)  # as it is now
+    targets = list(mandate.targets.values_list("acknowledged_at", "done_at"))
+    total = len(targets)
+    if mandate.issued_at is None:
+        return []
+    days = sorted({mandate.issued_at.date()} | {d.date() for a, d in targets if d} | {a.date() for a, d in targets if a}
+                  | {min(timezone.localdate(), max(mandate.due_date, mandate.issued_at.date()))})
+    points = []
+    for day in days:
+        end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+        points.append({"date": day.isoformat(), "total": total,
+                       "done": sum(1 for _, d in targets if d and d <= end),
+                       "acknowledged": sum(1 for a, _ in targets if a and a <= end)})
+    return points
+
+
+def executive_attention(limit: int = 20) -> dict:
+    """What needs the executive's attention now, each item a thing to act on."""
+    today = timezone.localdate()
+    from osom.lifecycle.models import Assessment, AssessmentStatus, FundingRequest
+
+    live = Service.objects.filter(lifecycle_stage=Lifecycle.LIVE, next_assessment_due__isnull=False)
+    return {
+        "overdue": list(live.filter(next_assessment_due__lt=today).select_related("manager").order_by("next_assessment_due")[:limit]),
+        "due_soon": list(live.filter(next_assessment_due__gte=today,
+                                     next_assessment_due__lte=today + dt.timedelta(days=DUE_SOON_DAYS))
+                         .select_related("manager").order_by("next_assessment_due")[:limit]),
+        "assessments_to_report": list(Assessment.objects.filter(status=AssessmentStatus.AGENDA, scheduled_for__lte=today)
+                                      .select_related("service").order_by("scheduled_for")[:limit]),
+        "funding_requests": list(FundingRequest.objects.filter(status=FundingRequest.Status.OPEN)
+                                 .select_related("service", "requested_by").order_by("requested_at")[:limit]),
+        "disputes": list(Dispute.objects.filter(status=Dispute.Status.OPEN).select_related("service", "other_service")
+                         .order_by("raised_at")[:limit]),
+        "mandates_behind": list(Mandate.objects.filter(status=Mandate.Status.ISSUED, due_date__lt=today)
+                                .annotate(total=Count("targets"),
+                                          done=Count("targets", filter=Q(targets__status=MandateTarget.Status.DONE)))
+                                .filter(done__lt=F("total")).order_by("due_date")[:limit]),
+        "proposals": list(Proposal.objects.filter(status=Proposal.Status.OPEN).select_related("proposed_by")
+                          .order_by("proposed_at")[:limit]),
+        "rejections": list(GuidanceDecision.objects.filter(decision=GuidanceDecision.Decision.REJECT,
+                                                           guidance__status=Guidance.Status.PUBLISHED)
+                           .select_related("guidance", "service").order_by("-decided_at")[:limit]),
+    }
+
+
+def manager_obligations(person: Person, limit: int = 50) -> dict:
+    """What is asked of the services a person manages."""
+    from osom.lifecycle.models import Assessment, AssessmentStatus
+
+    services = Service.objects.filter(manager=person).exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
+    decided = GuidanceDecision.objects.filter(service__manager=person).values_list("guidance_id", "service_id")
+    published = list(Guidance.objects.filter(status=Guidance.Status.PUBLISHED).order_by("-published_at")[:limit])
+    service_list = list(services.order_by("name"))
+    decided_pairs = set(decided)
+    return {
+        "services": service_list,
+        "agendas": list(Assessment.objects.filter(service__in=services, status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA])
+                        .select_related("service").order_by("scheduled_for")[:limit]),
+        "mandates": list(MandateTarget.objects.filter(service__in=services, mandate__status=Mandate.Status.ISSUED)
+                         .exclude(status=MandateTarget.Status.DONE).select_related("mandate", "service")
+                         .order_by("mandate__due_date")[:limit]),
+        "guidance_to_decide": [(g, s) for g in published for s in service_list if (g.pk, s.pk) not in decided_pairs][:limit],
+        "disputes": list(Dispute.objects.filter(Q(service__in=services) | Q(other_service__in=services),
+                                                status=Dispute.Status.OPEN).select_related("service", "other_service")[:limit]),
+    }
