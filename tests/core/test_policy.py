@@ -9,9 +9,12 @@ import pytest
 from osom.core import actions as core_actions
 from osom.core.errors import NotAllowed
 from osom.core.models import AuditEvent, Organisation, Person
-from osom.core.policy import ACTS, authorise, can, refusal
+from osom.core.policy import ACTS, ASSESSOR, authorise, can, refusal
 from osom.network import actions
 
+from ..governance.test_permissions import MATRIX as GOVERNANCE_MATRIX
+from ..lifecycle.helpers import scheduled
+from ..lifecycle.test_permissions import MATRIX as LIFECYCLE_MATRIX
 from ..network.test_permissions import MATRIX as NETWORK_MATRIX
 from .test_actions import MATRIX as ORGANISATION_MATRIX
 
@@ -21,27 +24,47 @@ SUBJECTS = ["nobody", "themselves", "someone else"]
 
 def test_every_act_of_the_policy_has_its_permission_matrix():
     verbs = {row.verb for row in NETWORK_MATRIX.values()} | {row.verb for row in ORGANISATION_MATRIX.values()}
-    # the lifecycle app's decommissioning is reserved by default but has no action yet
+    verbs |= {row.verb for row in LIFECYCLE_MATRIX.values()}
+    # lifecycle rows also name the acts they check besides their verb (manage_criteria,
+    # decommission_service)
+    verbs |= {act for row in LIFECYCLE_MATRIX.values() for act in row.policy_acts}
+    verbs |= {v for row in GOVERNANCE_MATRIX.values() for v in (row.verb, *row.policy_acts)}
     assert set(ACTS) <= verbs, sorted(set(ACTS) - verbs)
+
+
+def _assessments(cast, actor) -> dict:
+    """For an act with the assessor's right: no assessment, one ``actor`` assesses, and
+    one they do not (each of a different service: a service has one open assessment)."""
+    someone_else = cast.outsider if actor != cast.outsider else cast.team_member
+    return {
+        "no assessment": None,
+        "theirs": scheduled(cast, cast.service, assessors=[actor]),
+        "not theirs": scheduled(cast, cast.other_service, assessors=[someone_else]),
+    }
 
 
 @pytest.mark.parametrize("act", sorted(ACTS))
 @pytest.mark.parametrize("role", ROLES)
 def test_can_agrees_with_authorise(cast, act, role):
     actor = cast.by_role()[role]
-    for on in (None, cast.service, cast.other_service):
-        for subject_is in SUBJECTS:
-            subject = {"nobody": None, "themselves": actor, "someone else": cast.outsider if role != "outsider"
-                       else cast.team_member}[subject_is]
-            try:
-                authorise(actor, act, service=on, subject=subject)
-                allowed = True
-            except NotAllowed as refused:
-                allowed = False
-                assert refusal(actor, act, service=on, subject=subject) == refused.message
-            assert can(actor, act, service=on, subject=subject) is allowed, (on, subject_is)
-            if allowed:
-                assert refusal(actor, act, service=on, subject=subject) is None
+    objects = _assessments(cast, actor) if ASSESSOR in ACTS[act].rights else {"no assessment": None}
+    for obj_is, obj in objects.items():
+        for on in (None, cast.service, cast.other_service):
+            for subject_is in SUBJECTS:
+                subject = {"nobody": None, "themselves": actor, "someone else": cast.outsider if role != "outsider"
+                           else cast.team_member}[subject_is]
+                where = (on, subject_is, obj_is)
+                try:
+                    authorise(actor, act, service=on, subject=subject, obj=obj)
+                    allowed = True
+                except NotAllowed as refused:
+                    allowed = False
+                    assert refusal(actor, act, service=on, subject=subject, obj=obj) == refused.message, where
+                assert can(actor, act, service=on, subject=subject, obj=obj) is allowed, where
+                if allowed:
+                    assert refusal(actor, act, service=on, subject=subject, obj=obj) is None, where
+                if obj_is == "theirs":
+                    assert allowed, f"an assessor may {act} on their own assessment {where}"
 
 
 @pytest.mark.parametrize("act", sorted(ACTS))

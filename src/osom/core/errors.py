@@ -41,7 +41,8 @@ class InvalidInput(DomainError):
     def collect(cls, errors: dict[str, list[str]]) -> "InvalidInput":
         name, texts = next(iter(errors.items()))
         first = texts[0]
-        message = first if len(errors) == 1 and len(texts) == 1 else f"{first} (and {sum(map(len, errors.values())) - 1} more)"
+        more = sum(map(len, errors.values())) - 1
+        message = first if more == 0 else f"{first.rstrip('.')}; and {more} more problem{'s' if more > 1 else ''}."
         return cls(message, field=name, errors=errors)
 
 

@@ -38,11 +38,13 @@ def burn_up(mandate: Mandate) -> list[dict]:
     total = len(targets)
     if mandate.issued_at is None:
         return []
-    days = sorted({mandate.issued_at.date()} | {d.date() for a, d in targets if d} | {a.date() for a, d in targets if a}
-                  | {min(timezone.localdate(), max(mandate.due_date, mandate.issued_at.date()))})
+    day_of = timezone.localdate
+    issued = day_of(mandate.issued_at)
+    days = sorted({issued} | {day_of(d) for a, d in targets if d} | {day_of(a) for a, d in targets if a}
+                  | {min(timezone.localdate(), max(mandate.due_date, issued))})
     points = []
     for day in days:
-        end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+        end = timezone.make_aware(dt.datetime.combine(day, dt.time.max))
         points.append({"date": day.isoformat(), "total": total,
                        "done": sum(1 for _, d in targets if d and d <= end),
                        "acknowledged": sum(1 for a, _ in targets if a and a <= end)})

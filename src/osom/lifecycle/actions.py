@@ -58,15 +58,17 @@ def _money(errors: Errors, field: str, value, *, required: bool = True, positive
         amount = Decimal(str(value).strip().replace(",", ""))
         if not amount.is_finite():
             raise InvalidOperation
+        if abs(amount) >= _MAX_MONEY:
+            errors.add(field, "That amount is too large.")
+            return None
+        exact = amount == amount.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         errors.add(field, f"“{value}” is not an amount of money.")
         return None
-    if amount != amount.quantize(Decimal("0.01")):
+    if not exact:
         errors.add(field, "Give the amount to the penny at most (two decimal places).")
     elif positive and amount <= 0:
         errors.add(field, "The amount must be more than zero.")
-    elif abs(amount) >= _MAX_MONEY:
-        errors.add(field, "That amount is too large.")
     return amount
 
 
@@ -175,7 +177,9 @@ def edit_criterion(*, actor: Person, criterion: Criterion, name: str, meaning: s
 def _clean_agenda(errors: Errors, service: Service, *, kind: str | None, scheduled_for, assessors, criteria) -> dict:
     out: dict = {}
     if kind is not None:
-        if kind not in AssessmentKind.values:
+        if not kind:
+            errors.add("kind", "Say what is assessed: a stage transition, a periodic live assessment or a reassessment.")
+        elif kind not in AssessmentKind.values:
             errors.add("kind", f"“{kind}” is not a kind of assessment: use {', '.join(AssessmentKind.values)}.")
         elif kind == AssessmentKind.PERIODIC and service.lifecycle_stage != Lifecycle.LIVE:
             errors.add("kind", f"{service.name} is in {_stage_label(service.lifecycle_stage)}; only a live service has periodic assessments.")
@@ -222,7 +226,14 @@ def schedule_assessment(*, actor: Person, service: Service, kind: str, scheduled
         raise InvalidInput(f"{service.name} is decommissioned; there is nothing left to assess.", field="service")
     if service.current_version_id is None:
         raise InvalidInput(f"{service.name} has no approved contract to assess.", field="service")
-    data = _clean_agenda(errors, service, kind=kind, scheduled_for=scheduled_for, assessors=assessors, criteria=criteria)
+    data = _clean_agenda(errors, service, kind=kind or "", scheduled_for=scheduled_for, assessors=assessors,
+                         criteria=criteria)
+    if reassesses is not None:
+        reassesses = Assessment.objects.get(pk=reassesses.pk)
+        if reassesses.service_id != service.pk:
+            errors.add("reassesses", "A reassessment follows a report on the same service.")
+        elif reassesses.status != AssessmentStatus.PUBLISHED or reassesses.result != Result.NOT_MET:
+            errors.add("reassesses", "Only a published report whose result was Not Met is reassessed.")
     errors.raise_if_any()
     with transaction.atomic():
         open_one = service.assessments.filter(status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA]).first()
@@ -358,10 +369,12 @@ def record_assessment_decisions(*, actor: Person, assessment: Assessment, decisi
             errors.add(field, f"“{ref}” is not a criterion on this assessment's agenda.")
             continue
         values = values or {}
-        decision = _text(values.get("decision"))
+        decision = _text(values.get("decision")) if "decision" in values else item.decision
         if decision and decision not in Result.values:
             errors.add(f"{field}.decision", f"“{decision}” is not a decision: use met or not_met.")
-        updates.append((item, decision, _prose(values.get("did_well")), _prose(values.get("to_improve"))))
+        updates.append((item, decision,
+                        _prose(values["did_well"]) if "did_well" in values else item.did_well,
+                        _prose(values["to_improve"]) if "to_improve" in values else item.to_improve))
     if result not in (None, "") and result not in Result.values:
         errors.add("result", f"“{result}” is not a result: use met or not_met.")
     if outcome not in (None, "") and outcome_for(assessment.stage, outcome) is None:
@@ -426,7 +439,8 @@ def _check_report(assessment, service, chosen, budget_amount, budget_period, dec
                                                  "service) or b (the needs no longer exist).")
         if not reasons:
             errors.add("decommission_reasons", "Record why the service is decommissioned, so the organisation keeps the lesson.")
-        consumed = service.consumer_links.filter(version__service__current_version=F("version")).exists()
+        consumed = (service.consumer_links.filter(version__service__current_version=F("version"))
+                    .exclude(version__service__lifecycle_stage=Lifecycle.DECOMMISSIONED).exists())
         if consumed and not path:
             errors.add("migration_path", "Other services consume it: say how they migrate away.")
     errors.raise_if_any()
@@ -486,7 +500,7 @@ def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_a
             StageChange.objects.create(service=service, from_stage=assessment.stage, to_stage=assessment.stage, at=now,
                                        assessment=assessment, note=f"A new round of {_stage_label(assessment.stage)}")
         if service.lifecycle_stage == Lifecycle.LIVE:
-            service.next_assessment_due = _next_due(service, now.date())
+            service.next_assessment_due = _next_due(service, timezone.localdate(now))
         elif service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
             service.next_assessment_due = None
         service.revision += 1
@@ -507,7 +521,7 @@ def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_a
         if assessment.result == Result.NOT_MET and not chosen.decommissions:
             reassessment = Assessment.objects.create(
                 service=service, kind=AssessmentKind.REASSESSMENT, stage=service.lifecycle_stage,
-                scheduled_for=now.date() + dt.timedelta(days=REASSESSMENT_AFTER_DAYS), created_by=actor,
+                scheduled_for=timezone.localdate(now) + dt.timedelta(days=REASSESSMENT_AFTER_DAYS), created_by=actor,
                 reassesses=assessment, agenda_note="Reassessment of the criteria not met.",
             )
             reassessment.assessors.set(assessment.assessors.all())
@@ -585,7 +599,7 @@ def _recompute_due(services) -> None:
     rows = services.annotate(last=Max("assessments__published_at")).values_list("pk", "last", "stage_since", "assessment_cadence_days")
     changed = []
     for pk, last, since, own in rows:
-        base = (last or since).date()
+        base = timezone.localdate(last or since)
         changed.append(Service(pk=pk, next_assessment_due=base + dt.timedelta(days=own or default)))
     Service.objects.bulk_update(changed, ["next_assessment_due"], batch_size=1000)
 
