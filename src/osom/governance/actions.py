@@ -148,6 +148,10 @@ def issue_mandate(*, actor: Person, mandate: Mandate) -> Mandate:
         if mandate.scope_filter:
             chosen = list(scope_services(mandate.scope_filter).order_by().values_list("pk", flat=True))
             MandateTarget.objects.bulk_create([MandateTarget(mandate=mandate, service_id=pk) for pk in chosen])
+        gone = mandate.targets.filter(service__lifecycle_stage=Lifecycle.DECOMMISSIONED).select_related("service").first()
+        if gone is not None:
+            raise InvalidInput(f"{gone.service.name} has been decommissioned since the mandate was drafted; "
+                               "take it out before issuing.", field="services")
         targets = list(mandate.targets.select_related("service__manager"))
         if not targets:
             raise InvalidInput("No service matches this mandate's scope today; change it before issuing.", field="scope_filter")
@@ -299,8 +303,8 @@ def publish_guidance(*, actor: Person, guidance: Guidance) -> Guidance:
         guidance.published_at = timezone.now()
         guidance.revision += 1
         guidance.save()
-        managers = Person.objects.filter(managed_services__isnull=False).exclude(
-            managed_services__lifecycle_stage=Lifecycle.DECOMMISSIONED).distinct()
+        running = Service.objects.exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED).filter(manager__isnull=False)
+        managers = Person.objects.filter(pk__in=running.values("manager_id"))
         told = notify(managers, f"New guidance: {guidance.title} — decide whether your services adopt it",
                       reverse("governance:guidance", args=[guidance.pk]), body=guidance.body)
         audit.record(actor, "publish_guidance", guidance, authority=authority,
@@ -493,6 +497,9 @@ def fold_proposal(*, actor: Person, proposal: Proposal, service: Service, note: 
     """The needs fit an existing service: open a draft of its contract with them added,
     for its manager to refine and submit — a contract alteration made with the manager."""
     authority = authorise(actor, "decide_proposal", service=service)
+    if service is None:
+        raise InvalidInput("Choose the service the needs are folded into.", field="service")
+    service = Service.objects.get(pk=service.pk)
     if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
         raise InvalidInput(f"{service.name} is decommissioned; fold the needs into a running service.", field="service")
     with transaction.atomic():
@@ -543,6 +550,8 @@ def establish_from_proposal(*, actor: Person, proposal: Proposal, content: dict,
     authority = authorise(actor, "decide_proposal")
     authorise(actor, "establish_service")
     cleaned = clean_content(content)
+    if manager is not None and not manager.is_active:
+        raise InvalidInput(f"{manager} has left the organisation and cannot manage a service.", field="manager")
     with transaction.atomic():
         proposal = _open_proposal(proposal)
         service = records.create_service(actor, cleaned, Lifecycle.DISCOVERY, adopted=False,
