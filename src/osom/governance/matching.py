@@ -31,7 +31,7 @@ have having he her here hers him his how i if in into is it its itself just less
 might more most much must my need needs no nor not now of off on once one only or other our ours out over own
 per same she should so some such than that the their theirs them then there these they this those through to too
 under until up upon us use used uses using very want was we were what when where whether which while who whom
-why will with within without would yes yet you your yours so-that able way ways sure know
+why will with within without would yes yet you your yours so-that able way ways sure know whose whom
 """.split())
 
 
@@ -107,7 +107,7 @@ def suggest_services(needs: list[dict], *, limit: int = 5, minimum: float = 0.08
         toks = tokens(_need_text(as_a, i_need, so_that))
         docs[pk] = docs.get(pk, []) + toks
         need_docs[(pk, i)] = toks
-        need_texts[(pk, i)] = f"As {as_a}, I need {i_need} so that {so_that}"
+        need_texts[(pk, i)] = f"As a {as_a}, I need {i_need} so that {so_that}"
     if not docs:
         return []
     model = _Model(docs)
@@ -143,7 +143,7 @@ class NeedPair:
     second: dict = field(default_factory=dict)
 
 
-def find_duplicate_needs(*, threshold: float = 0.45, limit: int = 100, common_term_share: float = 0.05) -> list[NeedPair]:
+def find_duplicate_needs(*, threshold: float = 0.3, limit: int = 100, common_term_share: float = 0.02) -> list[NeedPair]:
     """Pairs of needs in different services that look alike: candidates for a shared
     service. Candidates come from an inverted index of the rarer words, so the work
     grows with the number of similar needs, not with the square of all of them."""
@@ -162,7 +162,9 @@ def find_duplicate_needs(*, threshold: float = 0.45, limit: int = 100, common_te
     for pk, counts in model.counts.items():
         for term in counts:
             postings[term].append(pk)
-    too_common = max(3, int(len(docs) * common_term_share))
+    # a word in very many needs says little and would pair everything with everything;
+    # but a need that four or five services share must still be seen
+    too_common = max(25, min(2000, int(len(docs) * common_term_share)))
     candidates: Counter = Counter()
     for term, pks in postings.items():
         if len(pks) > too_common:
@@ -180,8 +182,8 @@ def find_duplicate_needs(*, threshold: float = 0.45, limit: int = 100, common_te
             ra, rb = info[a], info[b]
             pairs.append(NeedPair(
                 round(score, 3), words[:6],
-                {"service": ra[2], "slug": ra[3], "need": f"As {ra[4]}, I need {ra[5]} so that {ra[6]}"},
-                {"service": rb[2], "slug": rb[3], "need": f"As {rb[4]}, I need {rb[5]} so that {rb[6]}"},
+                {"service": ra[2], "slug": ra[3], "need": f"As a {ra[4]}, I need {ra[5]} so that {ra[6]}"},
+                {"service": rb[2], "slug": rb[3], "need": f"As a {rb[4]}, I need {rb[5]} so that {rb[6]}"},
             ))
     pairs.sort(key=lambda p: (-p.score, p.first["service"], p.second["service"]))
     return pairs[:limit]

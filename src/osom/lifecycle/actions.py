@@ -174,7 +174,9 @@ def edit_criterion(*, actor: Person, criterion: Criterion, name: str, meaning: s
 
 # ---------------------------------------------------------------- assessments
 
-def _clean_agenda(errors: Errors, service: Service, *, kind: str | None, scheduled_for, assessors, criteria) -> dict:
+def _clean_agenda(errors: Errors, service: Service, *, kind: str | None, scheduled_for, assessors, criteria,
+                  already: set[int] | None = None) -> dict:
+    """``already``: criteria on the agenda now, which may stay even if since retired."""
     out: dict = {}
     if kind is not None:
         if not kind:
@@ -199,8 +201,8 @@ def _clean_agenda(errors: Errors, service: Service, *, kind: str | None, schedul
     ]
     if not chosen:
         errors.add("criteria", "Choose at least one criterion for the agenda.")
-    elif any(not c.active for c in chosen):
-        errors.add("criteria", "A retired criterion cannot go on a new agenda.")
+    elif any(not c.active and c.pk not in (already or set()) for c in chosen):
+        errors.add("criteria", "A retired criterion cannot be added to an agenda.")
     out["criteria"] = list(dict.fromkeys(chosen))
     return out
 
@@ -269,7 +271,8 @@ def edit_assessment(*, actor: Person, assessment: Assessment, scheduled_for, ass
     service = assessment.service
     authority = authorise(actor, "edit_assessment", service=service)
     errors = Errors()
-    data = _clean_agenda(errors, service, kind=None, scheduled_for=scheduled_for, assessors=assessors, criteria=criteria)
+    data = _clean_agenda(errors, service, kind=None, scheduled_for=scheduled_for, assessors=assessors, criteria=criteria,
+                         already=set(assessment.items.values_list("criterion_id", flat=True)))
     errors.raise_if_any()
     with transaction.atomic():
         assessment = _lock(Assessment, assessment)
@@ -620,11 +623,12 @@ def allocate_budget(*, actor: Person, service: Service, period: str, amount, sta
     errors = Errors()
     period = _period(errors, period)
     value = _money(errors, "amount", amount)
-    stage = stage or service.lifecycle_stage
-    if stage not in ASSESSED_STAGES:
-        errors.add("stage", f"“{stage}” is not a stage that is funded: use discovery, alpha, beta or live.")
     if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
         errors.add("service", f"{service.name} is decommissioned; it is not funded any more.")
+    else:
+        stage = stage or service.lifecycle_stage
+        if stage not in ASSESSED_STAGES:
+            errors.add("stage", f"“{stage}” is not a stage that is funded: use discovery, alpha, beta or live.")
     errors.raise_if_any()
     with transaction.atomic():
         allocation = BudgetAllocation.objects.create(service=service, period=period, stage=stage, amount=value,

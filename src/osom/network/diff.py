@@ -86,7 +86,7 @@ def inline_diff(before: str, after: str) -> SafeString:
 
 
 def _need_text(n: dict) -> str:
-    text = f"As {n['as_a']}, I need {n['i_need']} so that {n['so_that']}"
+    text = f"As a {n['as_a']}, I need {n['i_need']} so that {n['so_that']}"
     if n["metrics"]:
         text += f" [metrics: {', '.join(n['metrics'])}]"
     return text

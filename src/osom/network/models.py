@@ -186,7 +186,7 @@ class Need(_PartOfVersion):
         constraints = [models.UniqueConstraint(fields=["version", "key"], name="one_need_key_per_version")]
 
     def __str__(self) -> str:
-        return f"As {self.as_a}, I need {self.i_need}"
+        return f"As a {self.as_a}, I need {self.i_need}"
 
 
 class Dependency(_PartOfVersion):

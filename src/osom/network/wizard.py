@@ -185,7 +185,14 @@ def establish_step(request, step: str = "name"):
         manager = Person.objects.filter(pk=state.get("manager")).first() if state.get("manager") else None
         if request.method == "POST":
             try:
-                if state.get("adopt") == "adopt":
+                if state.get("proposal_id"):
+                    # established for proposed needs: the proposal's decision is recorded in the same act
+                    from osom.governance.actions import establish_from_proposal
+                    from osom.governance.models import Proposal
+
+                    service = establish_from_proposal(actor=request.user, content=content, manager=manager,
+                                                      proposal=Proposal.objects.get(pk=state["proposal_id"]))
+                elif state.get("adopt") == "adopt":
                     service = actions.adopt_existing_service(actor=request.user, content=content, manager=manager,
                                                              lifecycle_stage=state.get("lifecycle_stage", ""))
                 else:
