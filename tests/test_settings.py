@@ -8,7 +8,9 @@ import sys
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OSOM_") or k == "OSOM_DATA_DIR"}
+    # a clean environment: none of this suite's own settings (nor the browser tests' switches)
+    environment = {k: v for k, v in os.environ.items()
+                   if (not k.startswith(("OSOM_", "DJANGO_")) or k == "OSOM_DATA_DIR")}
     environment.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], capture_output=True, text=True, env=environment,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=120)

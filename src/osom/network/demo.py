@@ -1,8 +1,21 @@
 """The demo organisation: Northbridge City Council, loaded by ``osom demo``.
 
-The data lives in ``demo_organisation.yaml`` beside this module. Everything is created
-through the actions, as the people of the organisation would create it, in one
-transaction: a failure leaves nothing half-loaded, and every write is audited.
+The data lives in ``demo_organisation.yaml`` beside this module (the people and the
+services as they entered OSOM), in ``osom/lifecycle/demo_lifecycle.yaml`` (what
+happened to them since: assessments and their reports, budgets and spending) and in
+``osom/governance/demo_governance.yaml`` (the executive's other levers: guidance,
+mandates, disputes, proposals of new needs, deviations from the template).
+Everything is created through the actions, as the people of the organisation would
+create it, in one transaction: a failure leaves nothing half-loaded, and every write is
+audited. Dates in the lifecycle and the governance are relative to the day of loading,
+so the demo looks current whenever it is loaded.
+
+The order: people, services and their history (with the governance's contract
+revisions), then guidance and the services' decisions on it, then the lifecycle (so a
+report published for a service that rejected guidance keeps the rejection, as the
+model wants), then the rest of the governance, which needs the network as the
+lifecycle leaves it (a mandate's saved filter must not choose a service the lifecycle
+decommissions).
 
 Loading is safe to repeat: when the demo's executive is already in the database,
 nothing is written and the same summary is returned, counted from the database.
@@ -11,6 +24,7 @@ nothing is written and the same summary is returned, counted from the database.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,20 +32,34 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 from django.db.models import F
+from django.test.utils import override_settings
+from django.utils import timezone
 
+import osom.governance
+import osom.lifecycle
 from osom.core.actions import TERM_FIELDS, create_person, edit_terminology
 from osom.core.errors import InvalidInput
 from osom.core.models import Person, Role
+from osom.governance import actions as governance
+from osom.governance.models import Deviation, Dispute, Guidance, GuidanceDecision, Mandate, MandateTarget, Proposal
+from osom.lifecycle import actions as lifecycle
+from osom.lifecycle.models import Assessment, AssessmentStatus, BudgetAllocation, Criterion
 
 from . import actions
 from .contract import DESCRIPTION_LABELS, read_content
 from .models import Dependency, Need, ProfessionalRole, Service
 from .stages import Lifecycle, VersionStatus
 
-__all__ = ["DATA_FILE", "DEMO_PASSWORD", "DemoDataError", "DemoResult", "dependency_order", "load_demo", "read_demo_data"]
+__all__ = [
+    "DATA_FILE", "LIFECYCLE_FILE", "GOVERNANCE_FILE", "DEMO_PASSWORD", "DemoDataError", "DemoResult",
+    "dependency_order", "financial_year", "load_demo", "read_demo_data", "read_lifecycle_data",
+    "read_governance_data",
+]
 
 DEMO_PASSWORD = "osom-demo-2026"
 DATA_FILE = Path(__file__).with_name("demo_organisation.yaml")
+LIFECYCLE_FILE = Path(osom.lifecycle.__file__).with_name("demo_lifecycle.yaml")
+GOVERNANCE_FILE = Path(osom.governance.__file__).with_name("demo_governance.yaml")
 
 SIGN_IN_ROLES = ("executive", "executive team", "service manager", "team member", "member")
 
@@ -52,6 +80,31 @@ _HISTORY_FIELDS = {
     "alter": {"action", "by", "reason", "risk", "changes"},
     "replace_manager": {"action", "manager", "reason", "by"},
 }
+
+_LIFECYCLE_SECTIONS = {"cadence", "budgets", "reports", "spends", "reinvestments", "funding_requests", "upcoming"}
+_CADENCE_FIELDS = {"set_by", "default_days", "services"}
+_AGENDA_FIELDS = {"service", "kind", "held", "scheduled_by", "assessors", "agenda_note", "criteria"}
+_REPORT_FIELDS = _AGENDA_FIELDS | {
+    "decided_by", "result", "outcome", "summary", "published_by", "budget", "decommission", "reassessment", "addenda",
+}
+_UPCOMING_FIELDS = _AGENDA_FIELDS | {"agenda_published"}
+_DECISION_FIELDS = {"decision", "did_well", "to_improve"}
+_DECOMMISSION_FIELDS = {"condition", "reasons", "migration_path"}
+_SPEND_FIELDS = {"service", "stage", "by", "amount", "day", "what"}
+_REINVESTMENT_FIELDS = {"service", "by", "amount", "purpose"}
+_FUNDING_FIELDS = {"service", "by", "kind", "amount", "rationale", "decision"}
+_FUNDING_DECISION_FIELDS = {"by", "grant", "note", "amount"}
+
+_GOVERNANCE_SECTIONS = {"revisions", "guidance", "reserved_acts", "disputes", "mandates", "proposals", "deviations"}
+_GUIDANCE_FIELDS = {"title", "category", "source", "source_detail", "body", "drafted_by", "published_by",
+                    "adopted_by", "rejected_by", "withdrawn"}
+_MANDATE_FIELDS = {"title", "instruction", "due", "services", "scope_filter", "drafted_by", "issued_by", "progress"}
+_PROGRESS_FIELDS = {"service", "status", "note"}
+_DISPUTE_FIELDS = {"kind", "raised_by", "service", "with", "subject", "description", "resolved"}
+_RESOLUTION_FIELDS = {"by", "lever", "mandate", "resolution"}
+_PROPOSAL_FIELDS = {"title", "context", "proposed_by", "needs", "fold", "decline", "establish"}
+_PROPOSED_NEED_FIELDS = {"as_a", "i_need", "so_that"}
+_DEVIATION_FIELDS = {"title", "compromised", "positive", "negative", "governance", "review_in", "recorded_by", "retired"}
 
 
 class DemoDataError(ValueError):
@@ -92,6 +145,139 @@ def read_demo_data(path: Path | str | None = None) -> dict:
             if set(step.get("changes") or {}) - _CHANGE_FIELDS:
                 raise DemoDataError(f"{name}: unknown change(s) {', '.join(sorted(set(step['changes']) - _CHANGE_FIELDS))}.")
     return data
+
+
+def _check_fields(where: str, spec, allowed: set[str], required: set[str] = frozenset()) -> None:
+    if not isinstance(spec, dict):
+        raise DemoDataError(f"{where}: expected a mapping.")
+    unknown = set(spec) - allowed
+    if unknown:
+        raise DemoDataError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}.")
+    missing = required - set(spec)
+    if missing:
+        raise DemoDataError(f"{where}: missing field(s) {', '.join(sorted(missing))}.")
+
+
+def read_lifecycle_data(path: Path | str | None = None) -> dict:
+    """The demo's lifecycle (``demo_lifecycle.yaml``), its shape checked; the actions
+    check the rest as it is loaded."""
+    with open(path or LIFECYCLE_FILE, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    _check_fields("lifecycle", data, _LIFECYCLE_SECTIONS)
+    if data.get("cadence"):
+        _check_fields("cadence", data["cadence"], _CADENCE_FIELDS)
+    for name, spec in (data.get("budgets") or {}).items():
+        if isinstance(spec, dict):
+            _check_fields(f"budgets, {name}", spec, {"amount", "note"}, {"amount"})
+    for n, spec in enumerate(data.get("reports") or [], start=1):
+        where = f"report {n} ({spec.get('service')})" if isinstance(spec, dict) else f"report {n}"
+        _check_fields(where, spec, _REPORT_FIELDS, {"service", "kind", "held", "assessors", "criteria", "result", "outcome"})
+        if not isinstance(spec["criteria"], dict):
+            raise DemoDataError(f"{where}: criteria are keyed by slug, each with a decision.")
+        for slug, decision in spec["criteria"].items():
+            _check_fields(f"{where}, {slug}", decision, _DECISION_FIELDS, {"decision"})
+        if spec.get("decommission"):
+            _check_fields(f"{where}, decommission", spec["decommission"], _DECOMMISSION_FIELDS, {"condition", "reasons"})
+        if spec.get("reassessment"):
+            _check_fields(f"{where}, reassessment", spec["reassessment"], {"agenda_published_by"})
+        for addendum in spec.get("addenda") or []:
+            _check_fields(f"{where}, addendum", addendum, {"by", "text"}, {"text"})
+    for n, spec in enumerate(data.get("upcoming") or [], start=1):
+        _check_fields(f"upcoming assessment {n}", spec, _UPCOMING_FIELDS, {"service", "kind", "held", "assessors"})
+        if "criteria" in spec and not isinstance(spec["criteria"], list):
+            raise DemoDataError(f"upcoming assessment {n}: criteria are a list of slugs.")
+    for n, spec in enumerate(data.get("spends") or [], start=1):
+        _check_fields(f"spend {n}", spec, _SPEND_FIELDS, {"service", "by", "amount", "day", "what"})
+    for n, spec in enumerate(data.get("reinvestments") or [], start=1):
+        _check_fields(f"reinvestment {n}", spec, _REINVESTMENT_FIELDS, _REINVESTMENT_FIELDS)
+    for n, spec in enumerate(data.get("funding_requests") or [], start=1):
+        _check_fields(f"funding request {n}", spec, _FUNDING_FIELDS, {"service", "by", "kind", "rationale"})
+        if spec.get("decision"):
+            _check_fields(f"funding request {n}, decision", spec["decision"], _FUNDING_DECISION_FIELDS,
+                          {"by", "grant", "note"})
+    return data
+
+
+def read_governance_data(path: Path | str | None = None) -> dict:
+    """The demo's governance (``demo_governance.yaml``), its shape checked; the actions
+    check the rest as it is loaded."""
+    with open(path or GOVERNANCE_FILE, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    _check_fields("governance", data, _GOVERNANCE_SECTIONS)
+    for name, steps in (data.get("revisions") or {}).items():
+        for step in steps or []:
+            allowed = _HISTORY_FIELDS.get(step.get("action") if isinstance(step, dict) else None)
+            if allowed is None:
+                raise DemoDataError(f"revisions, {name}: the action must be one of {', '.join(_HISTORY_FIELDS)}.")
+            _check_fields(f"revisions, {name}", step, allowed, {"action"})
+            if set(step.get("changes") or {}) - _CHANGE_FIELDS:
+                raise DemoDataError(f"revisions, {name}: unknown change(s) "
+                                    f"{', '.join(sorted(set(step['changes']) - _CHANGE_FIELDS))}.")
+    for n, spec in enumerate(data.get("guidance") or [], start=1):
+        where = f"guidance {n}"
+        _check_fields(where, spec, _GUIDANCE_FIELDS, {"title", "category", "source", "body", "drafted_by"})
+        if (spec.get("adopted_by") or spec.get("rejected_by") or spec.get("withdrawn")) and not spec.get("published_by"):
+            raise DemoDataError(f"{where}: only published guidance is decided on or withdrawn.")
+        if not isinstance(spec.get("rejected_by") or {}, dict):
+            raise DemoDataError(f"{where}: rejected_by maps each service to its rationale.")
+        if spec.get("withdrawn"):
+            _check_fields(f"{where}, withdrawn", spec["withdrawn"], {"by", "reason"}, {"by", "reason"})
+    if data.get("reserved_acts"):
+        _check_fields("reserved_acts", data["reserved_acts"], {"set_by", "acts"}, {"acts"})
+    mandate_titles = set()
+    for n, spec in enumerate(data.get("mandates") or [], start=1):
+        where = f"mandate {n}"
+        _check_fields(where, spec, _MANDATE_FIELDS, {"title", "instruction", "due", "drafted_by"})
+        mandate_titles.add(spec["title"])
+        if spec.get("progress") and not spec.get("issued_by"):
+            raise DemoDataError(f"{where}: only an issued mandate has progress.")
+        for step in spec.get("progress") or []:
+            _check_fields(f"{where}, progress", step, _PROGRESS_FIELDS, {"service", "status"})
+            if step["status"] not in (MandateTarget.Status.ACKNOWLEDGED, MandateTarget.Status.DONE):
+                raise DemoDataError(f"{where}, {step['service']}: status is acknowledged or done.")
+    for n, spec in enumerate(data.get("disputes") or [], start=1):
+        where = f"dispute {n}"
+        _check_fields(where, spec, _DISPUTE_FIELDS, {"subject", "description"})
+        if spec.get("kind", Dispute.Kind.SERVICES) == Dispute.Kind.SERVICES and not spec.get("service"):
+            raise DemoDataError(f"{where}: a dispute between services names the service that raises it.")
+        if spec.get("resolved"):
+            _check_fields(f"{where}, resolved", spec["resolved"], _RESOLUTION_FIELDS, {"by", "lever", "resolution"})
+            mandate = spec["resolved"].get("mandate")
+            if mandate and mandate not in mandate_titles:
+                raise DemoDataError(f"{where}: “{mandate}” is not one of the demo's mandates.")
+    for n, spec in enumerate(data.get("proposals") or [], start=1):
+        where = f"proposal {n}"
+        _check_fields(where, spec, _PROPOSAL_FIELDS, {"title", "proposed_by", "needs"})
+        for need in spec["needs"]:
+            _check_fields(f"{where}, need", need, _PROPOSED_NEED_FIELDS)
+        decisions = [k for k in ("fold", "decline", "establish") if spec.get(k)]
+        if len(decisions) > 1:
+            raise DemoDataError(f"{where}: decide it once: fold, decline or establish.")
+        if spec.get("fold"):
+            _check_fields(f"{where}, fold", spec["fold"], {"into", "by", "note"}, {"into"})
+        if spec.get("decline"):
+            _check_fields(f"{where}, decline", spec["decline"], {"by", "reason"}, {"reason"})
+        if spec.get("establish"):
+            establish = spec["establish"]
+            _check_fields(f"{where}, establish", establish, {"by", "manager", "budget", "service"}, {"service"})
+            unknown = set(establish["service"]) - (_SERVICE_FIELDS | {"name"})
+            if unknown:
+                raise DemoDataError(f"{where}, establish: unknown field(s) {', '.join(sorted(unknown))}.")
+            if establish.get("budget"):
+                _check_fields(f"{where}, budget", establish["budget"], {"amount", "allocated_by", "note"}, {"amount"})
+    for n, spec in enumerate(data.get("deviations") or [], start=1):
+        where = f"deviation {n}"
+        _check_fields(where, spec, _DEVIATION_FIELDS, _DEVIATION_FIELDS - {"retired", "recorded_by"})
+        if spec.get("retired"):
+            _check_fields(f"{where}, retired", spec["retired"], {"by", "reason"}, {"reason"})
+    return data
+
+
+def financial_year(day: dt.date) -> tuple[str, dt.date]:
+    """The UK financial year ``day`` falls in, as the council names it ("2026-27" from
+    1 April 2026 to 31 March 2027), and the day it began."""
+    first = day.year if day.month >= 4 else day.year - 1
+    return f"{first}-{(first + 1) % 100:02d}", dt.date(first, 4, 1)
 
 
 def dependency_order(services: dict[str, dict]) -> list[str]:
@@ -194,11 +380,15 @@ def _patched(content: dict, changes: dict, where: str) -> dict:
 
 
 class _Loader:
-    def __init__(self, data: dict, say: Callable[[str], None]):
+    def __init__(self, data: dict, say: Callable[[str], None], life: dict | None = None, gov: dict | None = None):
         self.data = data
+        self.life = life or {}
+        self.gov = gov or {}
         self.say = say
         self.people: dict[str, Person] = {}
         self.roles = {r.name: r for r in ProfessionalRole.objects.all()}
+        self.today = timezone.localdate()
+        self.period, self.period_start = financial_year(self.today)
 
     def person(self, email: str) -> Person:
         try:
@@ -207,7 +397,14 @@ class _Loader:
             raise DemoDataError(f"“{email}” is not one of the demo's people.") from None
 
     def service(self, name: str) -> Service:
-        return Service.objects.select_related("manager").get(name=name)
+        try:
+            return Service.objects.select_related("manager").get(name=name)
+        except Service.DoesNotExist:
+            raise DemoDataError(f"“{name}” is not one of the demo's services.") from None
+
+    def actor(self, email: str | None) -> Person:
+        """The person named, or the executive when nobody is."""
+        return self.person(email) if email else self.executive
 
     @property
     def executive(self) -> Person:
@@ -225,6 +422,15 @@ class _Loader:
         for name, steps in with_history:
             for step in steps:
                 self.history_step(name, step)
+        revisions = self.gov.get("revisions") or {}
+        if revisions:
+            self.say(f"Revising {_count(revisions, 'more contract')}…")
+        for name, steps in revisions.items():
+            for step in steps or []:
+                self.history_step(name, step)
+        self.publish_guidance()
+        self.run_lifecycle()
+        self.run_governance()
 
     def add_people(self) -> None:
         people = self.data["people"]
@@ -291,15 +497,283 @@ class _Loader:
                 approver = self.person(step["approved_by"]) if step.get("approved_by") else self.executive
                 actions.approve_contract_version(actor=approver, version=draft)
 
+    # ------------------------------------------------------------ the lifecycle
+
+    def run_lifecycle(self) -> None:
+        life = self.life
+        if life.get("cadence"):
+            self.say("Setting how often live services are assessed…")
+            self.set_cadence(life["cadence"])
+        budgets = {k: v for k, v in (life.get("budgets") or {}).items() if k != "allocated_by"}
+        if budgets:
+            self.say(f"Allocating budgets for {self.period} to {len(budgets)} services…")
+            by = self.actor((life.get("budgets") or {}).get("allocated_by"))
+            for name, spec in budgets.items():
+                spec = spec if isinstance(spec, dict) else {"amount": spec}
+                lifecycle.allocate_budget(actor=by, service=self.service(name), period=self.period,
+                                          amount=spec["amount"], note=spec.get("note", ""))
+        reports = life.get("reports") or []
+        if reports:
+            self.say(f"Holding {len(reports)} assessments and publishing their reports…")
+            for spec in reports:
+                self.assess(spec)
+        spends, reinvestments = life.get("spends") or [], life.get("reinvestments") or []
+        requests = life.get("funding_requests") or []
+        if spends or reinvestments or requests:
+            self.say(f"Recording {_count(spends, 'spend')}, {_count(reinvestments, 're-investment')} of savings "
+                     f"and {_count(requests, 'request')} for more money or less scope…")
+        for spec in spends:
+            self.spend(spec)
+        for spec in reinvestments:
+            lifecycle.reinvest_savings(actor=self.person(spec["by"]), allocation=self.allocation(spec["service"]),
+                                       amount=spec["amount"], purpose=spec["purpose"])
+        for spec in requests:
+            self.funding_request(spec)
+        upcoming = life.get("upcoming") or []
+        if upcoming:
+            self.say(f"Scheduling {len(upcoming)} assessments to come…")
+            for spec in upcoming:
+                assessment = self.schedule(spec, spec.get("criteria"))
+                if spec.get("agenda_published"):
+                    lifecycle.publish_assessment_agenda(actor=self.actor(spec.get("scheduled_by")), assessment=assessment)
+
+    def set_cadence(self, spec: dict) -> None:
+        by = self.actor(spec.get("set_by"))
+        if spec.get("default_days"):
+            lifecycle.set_assessment_cadence(actor=by, days=spec["default_days"])
+        for name, days in (spec.get("services") or {}).items():
+            lifecycle.set_assessment_cadence(actor=by, days=days, service=self.service(name))
+
+    def day(self, offset) -> dt.date:
+        if not isinstance(offset, int):
+            raise DemoDataError(f"“{offset}” is not a number of days from the day of loading.")
+        return self.today + dt.timedelta(days=offset)
+
+    def criteria(self, slugs, where: str) -> list[Criterion] | None:
+        if slugs is None:
+            return None  # the criteria that suit the stage
+        found = Criterion.objects.in_bulk(list(slugs), field_name="slug")
+        missing = [s for s in slugs if s not in found]
+        if missing:
+            raise DemoDataError(f"{where}: no criterion has the slug “{missing[0]}”.")
+        return [found[s] for s in slugs]
+
+    def schedule(self, spec: dict, criteria) -> Assessment:
+        service = self.service(spec["service"])
+        return lifecycle.schedule_assessment(
+            actor=self.actor(spec.get("scheduled_by")), service=service, kind=spec["kind"],
+            scheduled_for=self.day(spec["held"]), assessors=[self.person(e) for e in spec["assessors"]],
+            criteria=self.criteria(criteria, f"{service.name}, assessment"), agenda_note=spec.get("agenda_note", ""),
+        )
+
+    def assess(self, spec: dict) -> None:
+        """An assessment from start to end: scheduled, its agenda published, the
+        decisions recorded and the report published, with what follows from it."""
+        scheduler = self.actor(spec.get("scheduled_by"))
+        assessment = self.schedule(spec, list(spec["criteria"]))
+        assessment = lifecycle.publish_assessment_agenda(actor=scheduler, assessment=assessment)
+        assessment = lifecycle.record_assessment_decisions(
+            actor=self.actor(spec.get("decided_by")), assessment=assessment, decisions=spec["criteria"],
+            result=spec["result"], outcome=spec["outcome"], summary=spec.get("summary", ""),
+        )
+        ending = spec.get("decommission") or {}
+        assessment = lifecycle.publish_assessment_report(
+            actor=self.actor(spec.get("published_by")), assessment=assessment,
+            budget_amount=spec.get("budget"), budget_period=self.period if spec.get("budget") else "",
+            decommission_condition=ending.get("condition", ""), decommission_reasons=ending.get("reasons", ""),
+            migration_path=ending.get("migration_path", ""),
+        )
+        if spec.get("reassessment"):
+            reassessment = assessment.reassessments.filter(status=AssessmentStatus.SCHEDULED).first()
+            if reassessment is None:
+                raise DemoDataError(f"{spec['service']}: the report scheduled no reassessment (only Not Met does).")
+            lifecycle.publish_assessment_agenda(actor=self.actor(spec["reassessment"].get("agenda_published_by")),
+                                                assessment=reassessment)
+        for addendum in spec.get("addenda") or []:
+            lifecycle.add_report_addendum(actor=self.actor(addendum.get("by")), assessment=assessment,
+                                          text=addendum["text"])
+
+    def allocation(self, name: str, stage: str | None = None) -> BudgetAllocation:
+        """The service's latest allocation for the period, at ``stage`` (default: the
+        stage it is at now)."""
+        service = self.service(name)
+        stage = stage or service.lifecycle_stage
+        allocation = (BudgetAllocation.objects.filter(service=service, period=self.period, stage=stage)
+                      .order_by("-allocated_at", "-pk").first())
+        if allocation is None:
+            raise DemoDataError(f"{name} has no budget for {self.period} at {stage} to spend from.")
+        return allocation
+
+    def spend(self, spec: dict) -> None:
+        # money spent in this financial year, on or before the day of loading
+        day = min(max(self.day(spec["day"]), self.period_start), self.today)
+        last_month = (day.replace(day=1) - dt.timedelta(days=1)).strftime("%B")
+        lifecycle.record_spend(
+            actor=self.person(spec["by"]), allocation=self.allocation(spec["service"], spec.get("stage")),
+            amount=spec["amount"], spent_on=day, description=spec["what"].replace("{last_month}", last_month),
+        )
+
+    def funding_request(self, spec: dict) -> None:
+        request = lifecycle.request_funding(
+            actor=self.person(spec["by"]), service=self.service(spec["service"]), kind=spec["kind"],
+            period=self.period, rationale=spec["rationale"], amount=spec.get("amount"),
+        )
+        decision = spec.get("decision")
+        if decision:
+            lifecycle.decide_funding_request(actor=self.actor(decision.get("by")), request=request,
+                                             grant=bool(decision["grant"]), note=decision["note"],
+                                             amount=decision.get("amount"))
+
+
+    # ------------------------------------------------------------ the governance
+
+    def publish_guidance(self) -> None:
+        """Guidance, and each service's decision on it, before the lifecycle's reports:
+        a report keeps the guidance its service had rejected on the day."""
+        items = self.gov.get("guidance") or []
+        if not items:
+            return
+        self.say(f"Writing {_count(items, 'piece')} of guidance, and the services' decisions on it…")
+        for spec in items:
+            guidance = governance.draft_guidance(
+                actor=self.actor(spec.get("drafted_by")), title=spec["title"], body=spec["body"], source=spec["source"],
+                category=spec["category"], source_detail=spec.get("source_detail", ""))
+            if not spec.get("published_by"):
+                continue
+            guidance = governance.publish_guidance(actor=self.person(spec["published_by"]), guidance=guidance)
+            decisions = [(name, GuidanceDecision.Decision.ADOPT, "") for name in spec.get("adopted_by") or []]
+            decisions += [(name, GuidanceDecision.Decision.REJECT, why)
+                          for name, why in (spec.get("rejected_by") or {}).items()]
+            for name, decision, rationale in decisions:
+                service = self.service(name)
+                governance.decide_guidance(actor=service.manager, guidance=guidance, service=service,
+                                           decision=decision, rationale=rationale)
+            if spec.get("withdrawn"):
+                governance.withdraw_guidance(actor=self.person(spec["withdrawn"]["by"]), guidance=guidance,
+                                             reason=spec["withdrawn"]["reason"])
+
+    def run_governance(self) -> None:
+        """The executive's other levers, on the network as the lifecycle left it."""
+        gov = self.gov
+        if gov.get("reserved_acts"):
+            spec = gov["reserved_acts"]
+            self.say("Choosing the acts the executive keeps to itself…")
+            governance.set_reserved_acts(actor=self.actor(spec.get("set_by")), acts=list(spec["acts"]))
+        # disputes are raised first: one of them is resolved by a mandate issued after it
+        if gov.get("disputes"):
+            self.say(f"Raising {_count(gov['disputes'], 'dispute')} between services and about an evaluation…")
+        disputes = [(spec, self.raise_dispute(spec)) for spec in gov.get("disputes") or []]
+        mandates = gov.get("mandates") or []
+        if mandates:
+            self.say(f"Drafting {_count(mandates, 'mandate')}, issuing them and recording the services' progress…")
+        issued = {spec["title"]: self.mandate(spec) for spec in mandates}
+        resolved = [(spec, dispute) for spec, dispute in disputes if spec.get("resolved")]
+        if resolved:
+            self.say(f"Mediating {_count(resolved, 'dispute')}…")
+        for spec, dispute in resolved:
+            how = spec["resolved"]
+            governance.resolve_dispute(actor=self.actor(how.get("by")), dispute=dispute, resolution=how["resolution"],
+                                       lever=how["lever"], mandate=issued[how["mandate"]] if how.get("mandate") else None)
+        proposals = gov.get("proposals") or []
+        if proposals:
+            self.say(f"Proposing needs in {_count(proposals, 'proposal')} and deciding what to do with them…")
+        for spec in proposals:
+            self.proposal(spec)
+        deviations = gov.get("deviations") or []
+        if deviations:
+            self.say(f"Recording {_count(deviations, 'deviation')} from the template…")
+        for spec in deviations:
+            deviation = governance.record_deviation(
+                actor=self.actor(spec.get("recorded_by")), title=spec["title"], compromised=spec["compromised"],
+                positive=spec["positive"], negative=spec["negative"], governance=spec["governance"],
+                review_on=self.day(spec["review_in"]))
+            if spec.get("retired"):
+                governance.retire_deviation(actor=self.actor(spec["retired"].get("by")), deviation=deviation,
+                                            reason=spec["retired"]["reason"])
+
+    def raise_dispute(self, spec: dict) -> Dispute:
+        kind = spec.get("kind", Dispute.Kind.SERVICES)
+        service = self.service(spec["service"]) if spec.get("service") else None
+        other = self.service(spec["with"]) if spec.get("with") else None
+        if spec.get("raised_by"):
+            actor = self.person(spec["raised_by"])
+        elif service is not None:
+            actor = service.manager
+        else:
+            raise DemoDataError(f"dispute “{spec['subject']}”: say who raised it.")
+        return governance.raise_dispute(actor=actor, subject=spec["subject"], description=spec["description"],
+                                        service=service, other_service=other, kind=kind)
+
+    def mandate(self, spec: dict) -> Mandate:
+        services = [self.service(name) for name in spec.get("services") or []]
+        mandate = governance.draft_mandate(
+            actor=self.person(spec["drafted_by"]), title=spec["title"], instruction=spec["instruction"],
+            due_date=self.day(spec["due"]), services=services, scope_filter=spec.get("scope_filter"))
+        if not spec.get("issued_by"):
+            return mandate
+        mandate = governance.issue_mandate(actor=self.person(spec["issued_by"]), mandate=mandate)
+        for step in spec.get("progress") or []:
+            target = mandate.targets.select_related("service").filter(service__name=step["service"]).first()
+            if target is None:
+                raise DemoDataError(f"{spec['title']}: the mandate does not apply to {step['service']}.")
+            manager = target.service.manager
+            if step["status"] == MandateTarget.Status.DONE:
+                governance.report_mandate_progress(actor=manager, target=target, note=step.get("note", ""), done=True)
+            elif step.get("note"):
+                governance.report_mandate_progress(actor=manager, target=target, note=step["note"])
+            else:
+                governance.acknowledge_mandate(actor=manager, target=target)
+        return mandate
+
+    def proposal(self, spec: dict) -> None:
+        proposal = governance.propose_needs(actor=self.person(spec["proposed_by"]), title=spec["title"],
+                                            needs=spec["needs"], context=spec.get("context", ""))
+        if spec.get("fold"):
+            fold = spec["fold"]
+            governance.fold_proposal(actor=self.actor(fold.get("by")), proposal=proposal,
+                                     service=self.service(fold["into"]), note=fold.get("note", ""))
+        elif spec.get("decline"):
+            governance.decline_proposal(actor=self.actor(spec["decline"].get("by")), proposal=proposal,
+                                        reason=spec["decline"]["reason"])
+        elif spec.get("establish"):
+            establish = spec["establish"]
+            contract = dict(establish["service"])
+            content = _first_content(contract.pop("name", spec["title"]), contract)
+            service = governance.establish_from_proposal(
+                actor=self.actor(establish.get("by")), proposal=proposal, content=content,
+                manager=self.person(establish["manager"]) if establish.get("manager") else None)
+            budget = establish.get("budget")
+            if budget:
+                # establishing is publishing a contract, appointing a manager and funding it (model 5.2)
+                lifecycle.allocate_budget(actor=self.actor(budget.get("allocated_by")), service=service,
+                                          period=self.period, amount=budget["amount"], note=budget.get("note", ""))
+
+
+def _count(items, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
 
 def _summary() -> str:
     services = Service.objects.count()
+    decommissioned = Service.objects.filter(lifecycle_stage=Lifecycle.DECOMMISSIONED).count()
     needs = Need.objects.filter(version__service__current_version=F("version")).count()
     dependencies = Dependency.objects.filter(version__service__current_version=F("version")).count()
     people = Person.objects.count()
+    reports = Assessment.objects.filter(status=AssessmentStatus.PUBLISHED).count()
+    to_come = Assessment.objects.filter(status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA]).count()
+    budgets = BudgetAllocation.objects.count()
+    mandates = Mandate.objects.exclude(status=Mandate.Status.DRAFT).count()
+    guidance = Guidance.objects.filter(status=Guidance.Status.PUBLISHED).count()
+    disputes = Dispute.objects.filter(status=Dispute.Status.OPEN).count()
+    proposals = Proposal.objects.filter(status=Proposal.Status.OPEN).count()
+    deviations = Deviation.objects.filter(status=Deviation.Status.ACTIVE).count()
     return (
-        f"Demo organisation ready: {services} services, {needs} needs, "
-        f"{dependencies} dependencies, {people} people."
+        f"Demo organisation ready: {services} services ({decommissioned} decommissioned), {needs} needs, "
+        f"{dependencies} dependencies, {people} people; "
+        f"{reports} assessment reports, {to_come} assessments to come, {budgets} budget allocations; "
+        f"{_count(range(mandates), 'mandate')} issued, {_count(range(guidance), 'piece')} of guidance published, "
+        f"{_count(range(disputes), 'open dispute')}, {_count(range(proposals), 'proposal')} awaiting a decision, "
+        f"{_count(range(deviations), 'deviation')} from the template in force."
     )
 
 
@@ -318,7 +792,8 @@ def _sign_ins(data: dict) -> list[str]:
     return lines
 
 
-def load_demo(verbose: bool = False, *, path: Path | str | None = None) -> DemoResult:
+def load_demo(verbose: bool = False, *, path: Path | str | None = None,
+              lifecycle_path: Path | str | None = None, governance_path: Path | str | None = None) -> DemoResult:
     """Load the demo organisation into an empty database, or do nothing if it is there.
 
     Raises InvalidInput if the database already holds a different organisation: the demo
@@ -326,6 +801,8 @@ def load_demo(verbose: bool = False, *, path: Path | str | None = None) -> DemoR
     """
     say = print if verbose else (lambda _message: None)
     data = read_demo_data(path)
+    life = read_lifecycle_data(lifecycle_path)
+    gov = read_governance_data(governance_path)
     executive = next((p for p in data["people"] if p.get("role") == Role.EXECUTIVE), None)
     if executive is None:
         raise DemoDataError("The demo's people need one executive.")
@@ -338,6 +815,9 @@ def load_demo(verbose: bool = False, *, path: Path | str | None = None) -> DemoR
             "(set OSOM_DATA_DIR or OSOM_DATABASE_URL to use a fresh one).",
             field="database",
         )
-    with transaction.atomic():
-        _Loader(data, say).run()
+    # The demo's people are fictional: the agendas its assessments publish, and the
+    # notifications of mandates, guidance, disputes and proposals, are not emailed (with
+    # the console backend they would fill the terminal); they stay in the app.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
+        _Loader(data, say, life, gov).run()
     return DemoResult(_summary(), _sign_ins(data), created=True)
