@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("osom.core.urls")),
     path("", include("osom.network.urls")),
+    path("", include("osom.lifecycle.urls")),
     path("", include("osom.governance.urls")),
 ]

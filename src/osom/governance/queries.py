@@ -41,7 +41,7 @@ def burn_up(mandate: Mandate) -> list[dict]:
     day_of = timezone.localdate
     issued = day_of(mandate.issued_at)
     days = sorted({issued} | {day_of(d) for a, d in targets if d} | {day_of(a) for a, d in targets if a}
-                  | {min(timezone.localdate(), max(mandate.due_date, issued))})
+                  | {day_of(mandate.closed_at) if mandate.closed_at else min(timezone.localdate(), max(mandate.due_date, issued))})
     points = []
     for day in days:
         end = timezone.make_aware(dt.datetime.combine(day, dt.time.max))

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,6 +15,7 @@ from django.utils.text import slugify
 from osom.core import audit
 from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Organisation, Person
+from osom.core.notify import notify
 from osom.core.policy import authorise
 from osom.network.contract import write_decommissioned_version
 from osom.network.models import Service
@@ -314,7 +314,7 @@ def _email_agenda(assessment: Assessment, *, changed: bool = False) -> None:
         assessment.agenda_note or "",
         f"Assessors: {', '.join(p.name for p in assessment.assessors.all())}.",
     ])
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [manager.email], fail_silently=True))
+    notify([manager], subject, reverse("lifecycle:assessment", args=[assessment.pk]), subject=subject, body=body)
 
 
 def publish_assessment_agenda(*, actor: Person, assessment: Assessment) -> Assessment:
@@ -538,6 +538,8 @@ def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_a
             summary += f"; {allocation.amount} allocated for {_stage_label(allocation.stage)} ({allocation.period})"
         if reassessment:
             summary += f"; reassessment scheduled for {reassessment.scheduled_for:%d %b %Y}"
+        notify([service.manager, *assessment.assessors.all()], f"Assessment report published: {service.name}, "
+               f"{assessment.get_result_display()}", reverse("lifecycle:assessment", args=[assessment.pk]))
         audit.record(actor, "publish_assessment_report", assessment, authority=authority, service=service, summary=summary,
                      before={"stage": assessment.stage},
                      after={"stage": service.lifecycle_stage, "result": assessment.result, "outcome": assessment.outcome,
@@ -734,6 +736,8 @@ def decide_funding_request(*, actor: Person, request: FundingRequest, grant: boo
             BudgetAllocation.objects.create(service=service, period=request.period, stage=service.lifecycle_stage,
                                             amount=value, funding_request=request, allocated_by=actor,
                                             note=f"Granted on request: {note}")
+        notify([request.requested_by, service.manager], f"Funding request {request.get_status_display().lower()}: {service.name}",
+               reverse("lifecycle:budget", args=[service.slug]), body=note)
         audit.record(actor, "decide_funding_request", request, authority=authority, service=service,
                      summary=f"{'Granted' if grant else 'Declined'} {service.name}'s request to "
                              f"{request.get_kind_display().lower()}" + (f"; {value} allocated" if value else ""),

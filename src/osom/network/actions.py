@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.urls import reverse
 from django.utils.text import slugify
 
 from osom.core import audit
 from osom.core.errors import Conflict, InvalidInput
 from osom.core.models import Organisation, Person
+from osom.core.notify import notify
 from osom.core.policy import authorise
 
 from . import queries
@@ -179,6 +181,7 @@ def appoint_manager(*, actor: Person, service: Service, person: Person, reason: 
         before = service.manager.email if replacing else None
         _appoint(service, person, actor, reason)
         appointment = service.appointments.get(ended_at__isnull=True)
+        notify([person], f"You now manage {service.name}", reverse("network:service", args=[service.slug]))
         audit.record(
             actor, "replace_manager" if replacing else "appoint_manager", service, authority=authority, service=service,
             summary=(f"Replaced {service.name}'s manager with {person}" if replacing else f"Appointed {person} to manage {service.name}"),
@@ -333,6 +336,8 @@ def approve_contract_version(*, actor: Person, version: ContractVersion, expecte
         version.approved_at = timezone.now()
         version.save()
         _apply_approved(service, version)
+        notify([service.manager, version.created_by], f"Version {version.number} of {service.name}'s contract is approved",
+               reverse("network:version", args=[service.slug, version.number]))
         audit.record(
             actor, "approve_contract_version", version, authority=authority, service=service,
             summary=f"Approved version {version.number} of {service.name}'s contract",
@@ -357,6 +362,8 @@ def return_contract_version(*, actor: Person, version: ContractVersion, reason: 
         version.submitted_at = None
         version.revision += 1
         version.save()
+        notify([service.manager, version.created_by], f"Version {version.number} of {service.name}'s contract was returned",
+               reverse("network:version", args=[service.slug, version.number]), body=reason)
         audit.record(
             actor, "return_contract_version", version, authority=authority, service=service,
             summary=f"Returned version {version.number} of {service.name}'s contract to its manager", reason=reason,
