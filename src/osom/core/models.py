@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["Role", "Person", "Organisation", "ApiToken", "AuditEvent", "Notification"]
+__all__ = ["Role", "Person", "Organisation", "ApiToken", "AuditEvent", "Notification", "SignInFailure"]
 
 
 class Role(models.TextChoices):
@@ -242,3 +242,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class SignInFailure(models.Model):
+    """A failed attempt to sign in, kept for a short while to throttle guessing."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    address = models.CharField(max_length=45, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -46,6 +46,7 @@ from django.views.decorators.http import require_POST
 from osom.network.models import Appointment, Service, TeamMembership
 
 from . import actions
+
 from .context import organisation_for
 from .errors import Conflict, DomainError, NotAllowed
 from .forms import (
@@ -59,6 +60,7 @@ from .forms import (
 )
 from .models import ApiToken, AuditEvent, Person, Role
 from .policy import ACTS, can, refusal
+from .signin import ThrottledAuthenticationForm
 
 __all__ = [
     "apply_action",
@@ -76,6 +78,7 @@ __all__ = [
 class SignInView(LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = ThrottledAuthenticationForm
 
 
 def forbidden(request, message: str) -> HttpResponse:

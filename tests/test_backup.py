@@ -1,0 +1,58 @@
+"""Backing up and restoring the embedded database, with the ``osom`` command, in a
+separate process on a real file (as an operator would)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+
+def _osom(data_dir, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OSOM_", "DJANGO_"))}
+    env["OSOM_DATA_DIR"] = str(data_dir)
+    return subprocess.run([sys.executable, "-m", "osom.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def _count(path, table):
+    with sqlite3.connect(path) as db:
+        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_a_backup_restores_the_database_as_it_was(tmp_path):
+    data = tmp_path / "data"
+    database = data / "osom.sqlite3"
+    assert _osom(data, "migrate").returncode == 0
+    first = _osom(data, "createperson", "chief@example.org", "--role", "executive", "--name", "Chief")
+    assert first.returncode == 0, first.stderr
+    backup = tmp_path / "backup.sqlite3"
+    result = _osom(data, "backup", str(backup))
+    assert result.returncode == 0, result.stderr
+    assert _count(backup, "core_person") == 1
+
+    # later changes, then the restore brings back the state of the backup
+    assert _osom(data, "createperson", "second@example.org", "--as", "chief@example.org").returncode == 0
+    assert _count(database, "core_person") == 2
+    refused = _osom(data, "restore", str(backup))
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert _count(database, "core_person") == 2
+    restored = _osom(data, "restore", str(backup), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    assert _count(database, "core_person") == 1
+    assert _osom(data, "audit", "verify").returncode == 0
+
+
+def test_a_backup_never_overwrites_a_file_and_a_non_osom_file_is_not_restored(tmp_path):
+    data = tmp_path / "data"
+    assert _osom(data, "migrate").returncode == 0
+    existing = tmp_path / "existing.sqlite3"
+    existing.write_text("keep me")
+    result = _osom(data, "backup", str(existing))
+    assert result.returncode == 2 and "already exists" in result.stderr
+    assert existing.read_text() == "keep me"
+    stranger = tmp_path / "other.sqlite3"
+    with sqlite3.connect(stranger) as db:
+        db.execute("CREATE TABLE t (x)")
+    result = _osom(data, "restore", str(stranger), "--yes")
+    assert result.returncode == 2 and "not an OSOM database" in result.stderr
