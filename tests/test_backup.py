@@ -56,3 +56,13 @@ def test_a_backup_never_overwrites_a_file_and_a_non_osom_file_is_not_restored(tm
         db.execute("CREATE TABLE t (x)")
     result = _osom(data, "restore", str(stranger), "--yes")
     assert result.returncode == 2 and "not an OSOM database" in result.stderr
+
+
+def test_restoring_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path):
+    data = tmp_path / "data"
+    assert _osom(data, "migrate").returncode == 0
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a database at all, just some words " * 50)
+    result = _osom(data, "restore", str(text), "--yes")
+    assert result.returncode == 2
+    assert "is not a database" in result.stderr and "Traceback" not in result.stderr

@@ -217,5 +217,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("OSOM_LOG_LEVEL", "WARNING")},
 }
 
+# Behind a reverse proxy (nginx…) that appends the client's address to X-Forwarded-For:
+# sign-in throttling then counts failures per client, not per proxy.
+OSOM_BEHIND_PROXY = _env_bool("OSOM_BEHIND_PROXY", False)
+
 # How many rows a list page shows.
 PAGE_SIZE = int(os.environ.get("OSOM_PAGE_SIZE", "50"))

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import include, path
 
-from osom.api import api
+from osom.api.root import api
 from osom.core import views as core_views
 
 urlpatterns = [

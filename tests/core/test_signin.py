@@ -46,3 +46,14 @@ def test_a_right_password_before_the_limit_signs_in(cast, client):
     for _ in range(MAX_FAILURES - 1):
         _sign_in(client, cast.manager.email, "guess")
     assert _sign_in(client, cast.manager.email, PASSWORD).status_code == 302
+
+
+def test_behind_a_proxy_failures_are_counted_per_client_not_per_proxy(cast, client, settings):
+    settings.OSOM_BEHIND_PROXY = True
+    for i in range(MAX_FAILURES * 4):  # many people mistyping, all through the one proxy
+        client.post(reverse("login"), {"username": f"someone{i}@example.org", "password": "x"},
+                    HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
+    response = client.post(reverse("login"), {"username": cast.outsider.email, "password": PASSWORD},
+                           HTTP_X_FORWARDED_FOR="10.0.1.1")
+    assert response.status_code == 302
+    assert set(SignInFailure.objects.values_list("address", flat=True)) == {f"10.0.0.{i}" for i in range(MAX_FAILURES * 4)}

@@ -64,7 +64,7 @@ def test_the_executive_sees_the_three_decisions_with_establish_now_first_choice_
     for name in ("proposal_fold", "proposal_decline", "proposal_establish", "proposal_wizard"):
         assert reverse(f"governance:{name}", args=[proposal.pk]) in body
     assert body.index("Establish the service now") < body.index("Refine it in the establish wizard first")
-    assert "stays open" in body
+    assert "records the decision on this proposal too" in body
 
 
 def test_the_proposal_page_explains_each_suggestion(cast, client):

@@ -243,9 +243,31 @@ def test_refining_in_the_wizard_fills_its_state_from_the_proposal(cast, client):
     assert state["metrics"] == [] and state["dependencies"] == []
     page = client.get(reverse("network:establish_step", args=["needs"])).content.decode()
     assert STREETLIGHT[1] in page  # the wizard reads the needs from the state
-    # it decides nothing: the proposal stays open
+    # starting the wizard decides nothing yet: the proposal stays open
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.OPEN
+
+
+def test_establishing_at_the_end_of_the_wizard_records_the_proposal_decision(cast, client):
+    proposal = a_proposal(cast.outsider)
+    client.force_login(cast.executive)
+    client.post(reverse("governance:proposal_wizard", args=[proposal.pk]))
+    step = lambda name: reverse("network:establish_step", args=[name])  # noqa: E731
+    client.post(step("name"), {"name": "Street lighting faults", "adopt": "new"})
+    client.post(step("needs"), {"user_type": "external", "needs-TOTAL_FORMS": "1", "needs-INITIAL_FORMS": "1",
+                                "needs-0-as_a": STREETLIGHT[0], "needs-0-i_need": STREETLIGHT[1], "needs-0-so_that": STREETLIGHT[2]})
+    client.post(step("metrics"), {"metrics-TOTAL_FORMS": "0", "metrics-INITIAL_FORMS": "0"})
+    client.post(step("description"), {"purpose": "Residents report street lights that are out."})
+    client.post(step("dependencies"), {"deps-TOTAL_FORMS": "0", "deps-INITIAL_FORMS": "0"})
+    client.post(step("evolution"), {"evolution_stage": "custom"})
+    client.post(step("manager"), {"manager": cast.manager.pk})
+    response = client.post(step("review"))
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.ESTABLISHED
+    assert proposal.service.name == "Street lighting faults" and proposal.service.manager == cast.manager
+    assert AuditEvent.objects.filter(verb="establish_from_proposal", actor=cast.executive).count() == 1
+    assert not AuditEvent.objects.filter(verb="establish_service", service=proposal.service).exists()
 
 
 @pytest.mark.parametrize("role", ["manager", "outsider"])

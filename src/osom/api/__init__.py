@@ -1,5 +1,4 @@
-"""The REST API v1, assembled from each app's ``api.py``."""
+"""The REST API v1, assembled in ``root.py`` from each app's ``api.py``.
 
-from .root import api
-
-__all__ = ["api"]
+Nothing is imported here: an app's ``api.py`` imports the shared schemas from this
+package, and must be able to do so before the API object that gathers it exists."""

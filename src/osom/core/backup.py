@@ -23,7 +23,11 @@ def _require_sqlite(what: str) -> Path:
 
 
 def _check_is_osom(db: sqlite3.Connection, where: str) -> None:
-    if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+    try:
+        intact = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError:
+        raise InvalidInput(f"{where} is not a database.", field="file")
+    if not intact:
         raise InvalidInput(f"{where} is damaged: SQLite's integrity check failed.", field="file")
     try:
         applied = db.execute("SELECT COUNT(*) FROM django_migrations WHERE app = 'core'").fetchone()[0]

@@ -21,8 +21,16 @@ WINDOW = timedelta(minutes=int(getattr(settings, "OSOM_SIGNIN_WINDOW_MINUTES", 1
 
 
 def _client_address(request) -> str:
-    # behind a proxy, REMOTE_ADDR is the proxy; the deployment guide sets it right
-    return (request.META.get("REMOTE_ADDR") or "")[:45] if request is not None else ""
+    """Where the attempt came from. Behind a reverse proxy every request comes from the
+    proxy; with OSOM_BEHIND_PROXY set, the address the proxy appended to
+    X-Forwarded-For (the last one, which the client cannot forge) is used instead."""
+    if request is None:
+        return ""
+    if getattr(settings, "OSOM_BEHIND_PROXY", False):
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if forwarded:
+            return forwarded[-1][:45]
+    return (request.META.get("REMOTE_ADDR") or "")[:45]
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

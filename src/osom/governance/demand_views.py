@@ -337,8 +337,8 @@ def refine_in_wizard(request, pk: int):
     request.session[WIZARD_SESSION_KEY] = state
     request.session.modified = True
     messages.info(request, format_html(
-        "The wizard starts from the proposal “{}”. Establishing the service here does not decide the proposal: it stays "
-        "open until it is decided <a href=\"{}\">on its own page</a>.",
+        "The wizard starts from the proposal “{}”. Establishing the service at its end also records the decision "
+        "on <a href=\"{}\">the proposal</a>.",
         proposal.title, reverse("governance:proposal", args=[proposal.pk])))
     return redirect("network:establish_step", step="name")
 
