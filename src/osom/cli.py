@@ -137,6 +137,26 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_backup(args) -> int:
+    from osom.core.backup import backup_database
+
+    path = backup_database(args.file)
+    print(f"Backed up the database to {path}.")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from osom.core.backup import restore_database
+
+    if not args.yes:
+        print("Restoring replaces everything in the database with the backup's content. "
+              "Stop the app first, then run again with --yes.", file=sys.stderr)
+        return 2
+    path = restore_database(args.file)
+    print(f"Restored {path} from {args.file}.")
+    return 0
+
+
 def cmd_migrate(args) -> int:
     _migrate(verbosity=1)
     return 0
@@ -187,13 +207,24 @@ def build_parser() -> argparse.ArgumentParser:
     q = audit_sub.add_parser("verify", help="check that no audit event was changed, removed or inserted")
     q.set_defaults(func=cmd_audit_verify)
 
+    p = sub.add_parser("backup", help="copy the embedded database to FILE while the app runs")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the embedded database with a backup (stop the app first)")
+    p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="confirm that everything in the database is replaced")
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("migrate", help="create or update the database tables")
     p.set_defaults(func=cmd_migrate)
 
     # each app adds its own commands (their modules import nothing of Django at the top)
+    from osom.governance.cli import register as register_governance
     from osom.lifecycle.cli import register as register_lifecycle
 
     register_lifecycle(sub)
+    register_governance(sub)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -135,3 +135,4 @@ from osom.network import api as _network_api  # noqa: E402
 api.add_router("/", _network_api.router)
 api.add_router("/", _core_api.router)
 api.add_router("/", "osom.lifecycle.api.router")
+api.add_router("/", "osom.governance.api.router")

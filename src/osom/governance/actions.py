@@ -36,7 +36,7 @@ __all__ = [
 SCOPE_FILTERS = ("stage", "evolution", "users", "q", "consumes")
 
 
-def _text(value, limit: int | None = None) -> str:
+def _text(value) -> str:
     return " ".join(str(value or "").split())
 
 
@@ -343,6 +343,8 @@ def decide_guidance(*, actor: Person, guidance: Guidance, service: Service, deci
         errors.add("rationale", "Say why the guidance does not fit this service; the service accounts for it at assessment.")
     if guidance.status != Guidance.Status.PUBLISHED:
         errors.add("guidance", "Only published guidance is decided on.")
+    if Service.objects.filter(pk=service.pk, lifecycle_stage=Lifecycle.DECOMMISSIONED).exists():
+        errors.add("service", f"{service.name} is decommissioned; it decides on no new guidance.")
     errors.raise_if_any()
     with transaction.atomic():
         previous = GuidanceDecision.objects.select_for_update().filter(guidance=guidance, service=service).first()
@@ -367,10 +369,17 @@ def raise_dispute(*, actor: Person, subject: str, description: str, service: Ser
                   other_service: Service | None = None, kind: str = Dispute.Kind.SERVICES) -> Dispute:
     """A manager raises a dispute between their service and another; or anyone, through
     their community of practice, disputes how they were evaluated."""
+    if kind not in Dispute.Kind.values:
+        raise InvalidInput(f"“{kind}” is not a kind of dispute: use services or evaluation.", field="kind")
     if kind == Dispute.Kind.SERVICES:
+        if service is None:
+            raise InvalidInput("Name the service raising the dispute.", field="service")
         authority = authorise(actor, "raise_dispute", service=service)
     else:
         authority = authorise(actor, "raise_evaluation_dispute")
+        if service is not None or other_service is not None:
+            raise InvalidInput("A dispute about an evaluation is between a person and their manager, through their "
+                               "community of practice; it names no service.", field="service")
     errors = Errors()
     subject_text = _title(errors, subject, "subject")
     description = _prose(description)
@@ -604,6 +613,8 @@ def record_deviation(*, actor: Person, title: str, compromised: str, positive: s
             summary = f"Recorded the deviation “{title}”, to review on {review:%d %b %Y}"
         else:
             deviation = _lock(Deviation, deviation)
+            if deviation.status == Deviation.Status.RETIRED:
+                raise Conflict("This deviation is retired; record a new one if the compromise returns.", field="deviation")
             _check_revision(deviation, expected_revision, "This deviation")
             deviation.title, deviation.review_on = title, review
             for name, value in fields.items():
@@ -665,6 +676,8 @@ def read_notifications(*, actor: Person, person: Person, ids: list[int] | None =
         if ids is not None:
             qs = qs.filter(pk__in=ids)
         count = qs.update(read_at=timezone.now())
+        if count == 0:
+            return 0  # nothing changed, nothing to record
         audit.record(actor, "read_notifications", person, authority=authority,
                      summary=f"{person.name} marked {count} notification{'s' if count != 1 else ''} as read")
     return count

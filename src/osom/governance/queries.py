@@ -27,7 +27,7 @@ def rejected_guidance_for(service: Service) -> list[dict]:
                                             guidance__status=Guidance.Status.PUBLISHED)
             .select_related("guidance", "decided_by").order_by("guidance__title"))
     return [{"guidance_id": r.guidance_id, "title": r.guidance.title, "rationale": r.rationale,
-             "decided_by": r.decided_by.name, "decided_at": r.decided_at.date().isoformat()} for r in rows]
+             "decided_by": r.decided_by.name, "decided_at": timezone.localdate(r.decided_at).isoformat()} for r in rows]
 
 
 def burn_up(mandate: Mandate) -> list[dict]:
