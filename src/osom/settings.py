@@ -190,6 +190,7 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("OSOM_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("OSOM_EMAIL_PORT", "25"))
+EMAIL_TIMEOUT = int(os.environ.get("OSOM_EMAIL_TIMEOUT", "10"))  # a slow mail server never stalls a page for long
 DEFAULT_FROM_EMAIL = os.environ.get("OSOM_FROM_EMAIL", "osom@localhost")
 # The address people reach the app at, for links in emails (e.g. https://osom.example.org)
 OSOM_BASE_URL = os.environ.get("OSOM_BASE_URL", "")

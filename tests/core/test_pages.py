@@ -423,3 +423,10 @@ def test_apply_action_does_not_call_the_action_for_an_invalid_form(cast):
     form = _Form({"revision": "not a number"})
     assert apply_action(_request(cast.executive), form, lambda: called.append(1)) == (False, None)
     assert called == []
+
+
+def test_odd_ids_in_filters_are_no_match_not_an_error(cast, client):
+    client.force_login(cast.outsider)
+    for value in ("²", "99999999999999999999999", "-1"):
+        assert client.get(reverse("core:audit"), {"person": value}).status_code == 200
+        assert client.get(reverse("network:list"), {"manager": value}).status_code == 200

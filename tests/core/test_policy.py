@@ -36,10 +36,13 @@ def _assessments(cast, actor) -> dict:
     """For an act with the assessor's right: no assessment, one ``actor`` assesses, and
     one they do not (each of a different service: a service has one open assessment)."""
     someone_else = cast.outsider if actor != cast.outsider else cast.team_member
+    # nobody assesses a service they run: the assessor's own assessment is of the other one
+    theirs, not_theirs = ((cast.other_service, cast.service) if actor in (cast.manager, cast.team_member)
+                          else (cast.service, cast.other_service))
     return {
         "no assessment": None,
-        "theirs": scheduled(cast, cast.service, assessors=[actor]),
-        "not theirs": scheduled(cast, cast.other_service, assessors=[someone_else]),
+        "theirs": scheduled(cast, theirs, assessors=[actor]),
+        "not theirs": scheduled(cast, not_theirs, assessors=[someone_else]),
     }
 
 

@@ -57,3 +57,9 @@ def test_behind_a_proxy_failures_are_counted_per_client_not_per_proxy(cast, clie
                            HTTP_X_FORWARDED_FOR="10.0.1.1")
     assert response.status_code == 302
     assert set(SignInFailure.objects.values_list("address", flat=True)) == {f"10.0.0.{i}" for i in range(MAX_FAILURES * 4)}
+
+
+def test_failures_from_elsewhere_do_not_lock_someone_out(cast, client):
+    for i in range(MAX_FAILURES):  # a stranger, somewhere else, guessing
+        client.post(reverse("login"), {"username": cast.manager.email, "password": "guess"}, REMOTE_ADDR="192.0.2.7")
+    assert _sign_in(client, cast.manager.email, PASSWORD).status_code == 302

@@ -417,3 +417,16 @@ def test_a_funding_request_is_decided_once(cast):
         assert refused.value.field == "request"
     assert snapshot() == before
     assert BudgetAllocation.objects.filter(funding_request=request).count() == 1
+
+
+def test_those_who_run_a_service_cannot_assess_it(cast):
+    import datetime as _dt
+
+    from osom.core.errors import InvalidInput as _Invalid
+    from osom.lifecycle import actions as _lc
+
+    for insider in (cast.manager, cast.team_member):
+        with pytest.raises(_Invalid, match="cannot assess it") as refused:
+            _lc.schedule_assessment(actor=cast.executive, service=cast.service, kind="transition",
+                                    scheduled_for=_dt.date(2027, 1, 5), assessors=[cast.executive, insider])
+        assert refused.value.field == "assessors"

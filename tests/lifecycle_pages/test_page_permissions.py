@@ -22,7 +22,7 @@ def _allocation(c):
 
 
 def _decisions(c):
-    a = with_agenda(c, assessors=[c.executive, c.team_member])
+    a = with_agenda(c, assessors=[c.executive, c.other_manager])
     data = {"result": "met", "outcome": "progress_to_alpha", "summary": "", "revision": a.revision}
     for item in a.items.all():
         data[f"c{item.criterion_id}_decision"] = "met"
@@ -69,7 +69,7 @@ PAGES = {
         EXECUTIVE, "Only the Executive may cancel an assessment.",
     ),
     "record decisions": (
-        _decisions, EXECUTIVE | {"team_member"}, "Only the Executive or its assessors may record an assessment's decisions.",
+        _decisions, EXECUTIVE | {"other_manager"}, "Only the Executive or its assessors may record an assessment's decisions.",
     ),
     "publish a report": (
         lambda c: (lambda a: (reverse("lifecycle:publish_report", args=[a.pk]),
@@ -77,9 +77,9 @@ PAGES = {
         EXECUTIVE, "Only the Executive may publish an assessment report.",
     ),
     "add an addendum": (
-        lambda c: (reverse("lifecycle:addendum", args=[published(c, assessors=[c.executive, c.team_member]).pk]),
+        lambda c: (reverse("lifecycle:addendum", args=[published(c, assessors=[c.executive, c.other_manager]).pk]),
                    {"text": "A note."}),
-        EXECUTIVE | {"team_member"}, "Only the Executive or its assessors may add an addendum to this report.",
+        EXECUTIVE | {"other_manager"}, "Only the Executive or its assessors may add an addendum to this report.",
     ),
     "set the default cadence": (
         lambda c: (reverse("lifecycle:due"), {"days": "200"}),

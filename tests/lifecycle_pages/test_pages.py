@@ -239,13 +239,13 @@ def test_assessment_page_shows_the_agenda_and_the_executives_buttons_by_status(c
 
 
 def test_the_decisions_form_is_for_the_executive_and_the_assessors_only(cast, client):
-    assessment = with_agenda(cast, assessors=[cast.executive, cast.team_member])
+    assessment = with_agenda(cast, assessors=[cast.executive, cast.other_manager])
     url = reverse("lifecycle:assessment", args=[assessment.pk])
-    for person, sees in ((cast.executive, True), (cast.team_member, True), (cast.manager, False), (cast.outsider, False)):
+    for person, sees in ((cast.executive, True), (cast.other_manager, True), (cast.manager, False), (cast.outsider, False)):
         client.force_login(person)
         body = _body(client, url)
         assert ("Save the decisions" in body) is sees, person
-    client.force_login(cast.team_member)
+    client.force_login(cast.other_manager)
     assert "Publish the report" not in _body(client, url)
 
 

@@ -84,3 +84,29 @@ def test_a_stale_edit_is_detected_not_overwritten(cast):
         actions.edit_contract_draft(actor=cast.executive, version=draft,
                                     content=factories.contract("Parking permits", needs=4), expected_revision=seen)
     assert draft.needs.count() == 2
+
+
+def test_a_draft_older_than_the_current_contract_cannot_be_approved(cast):
+    draft = actions.draft_contract_version(actor=cast.manager, service=cast.service)
+    actions.submit_contract_version(actor=cast.manager, version=draft)
+    # meanwhile the executive alters the contract: approving the old draft would undo that
+    altered = actions.alter_contract(actor=cast.executive, service=cast.service, reason="Visitors", risk="Low",
+                                     content=factories.contract("Parking permits", needs=2))
+    with pytest.raises(Conflict, match="drafted from version 1"):
+        actions.approve_contract_version(actor=cast.executive, version=draft)
+    cast.service.refresh_from_db()
+    assert cast.service.current_version == altered
+
+
+def test_appointing_decides_on_the_service_as_it_is_now(cast):
+    # someone read the service before its manager was appointed; the act still sees the manager in post
+    stale = type(cast.service).objects.get(pk=cast.service.pk)
+    stale.manager_id = None
+    with pytest.raises(InvalidInput, match="Say why the manager is being replaced"):
+        actions.appoint_manager(actor=cast.executive, service=stale, person=cast.outsider)
+    from osom.core.errors import NotAllowed
+
+    with pytest.raises(NotAllowed, match="keeps the right"):
+        actions.appoint_manager(actor=cast.exec_team, service=stale, person=cast.outsider, reason="Rotation")
+    cast.service.refresh_from_db()
+    assert cast.service.manager == cast.manager

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from osom.core.numbers import as_id
 from osom.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -46,7 +47,7 @@ def actor(request: HttpRequest) -> Person:
 def find_person(ref: str, field: str) -> Person:
     """The person a request names by id or email, or a 400 naming ``field``."""
     ref = (ref or "").strip()
-    query = Q(pk=int(ref)) if ref.isdigit() else Q(email__iexact=ref)
+    query = Q(pk=as_id(ref)) if as_id(ref) else Q(email__iexact=ref)
     person = Person.objects.filter(query).first() if ref else None
     if person is None:
         raise InvalidInput(

@@ -57,7 +57,7 @@ def restore_database(backup: str | Path) -> Path:
     backup = Path(backup).resolve()
     if not backup.is_file():
         raise InvalidInput(f"There is no file {backup}.", field="file")
-    with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as src:
+    with sqlite3.connect(backup.as_uri() + "?mode=ro", uri=True) as src:
         _check_is_osom(src, str(backup))
         connection.close()  # this process lets go of the database before it is replaced
         with sqlite3.connect(destination) as dst:

@@ -1,7 +1,7 @@
 """Every page needs a signed-in person; the API authenticates itself."""
 
 from django.conf import settings
-from django.shortcuts import redirect
+from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
 OPEN_PREFIXES = ("/accounts/", "/static/", "/api/", "/healthz")
@@ -13,5 +13,5 @@ class LoginRequiredEverywhere:
 
     def __call__(self, request):
         if not request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES):
-            return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.get_full_path()}")
+            return redirect_to_login(request.get_full_path(), reverse(settings.LOGIN_URL))
         return self.get_response(request)

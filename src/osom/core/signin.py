@@ -45,7 +45,11 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         address = _client_address(self.request)
         since = timezone.now() - WINDOW
         recent = SignInFailure.objects.filter(at__gte=since)
-        if (recent.filter(email=email).count() >= MAX_FAILURES
+        # guessing from one place at one account stops soon; an account attacked from many
+        # places, or one place trying many accounts, later — so a stranger cannot lock
+        # someone out of their account with a handful of wrong passwords
+        if (recent.filter(email=email, address=address).count() >= MAX_FAILURES
+                or recent.filter(email=email).count() >= MAX_FAILURES * 10
                 or (address and recent.filter(address=address).count() >= MAX_FAILURES * 4)):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled",
                                         params={"minutes": int(WINDOW.total_seconds() // 60)})

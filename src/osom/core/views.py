@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from .numbers import as_id
 from osom.network.models import Appointment, Service, TeamMembership
 
 from . import actions
@@ -282,7 +283,7 @@ def _audit_queryset(filters: dict):
         qs = qs.filter(Q(service__slug=service) | Q(service__name__iexact=service))
     person = (filters.get("person") or "").strip()
     if person:
-        qs = qs.filter(actor_id=int(person)) if person.isdigit() else qs.filter(actor_label__icontains=person)
+        qs = qs.filter(actor_id=as_id(person)) if as_id(person) else qs.filter(actor_label__icontains=person)
     if filters.get("verb"):
         qs = qs.filter(verb=filters["verb"])
     zone = timezone.get_current_timezone()

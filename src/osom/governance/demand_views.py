@@ -21,6 +21,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from osom.core.numbers import as_id
 from osom.core.context import organisation_for
 from osom.core.errors import DomainError, NotAllowed
 from osom.core.models import AuditEvent
@@ -146,7 +147,7 @@ def proposal_list(request):
 def _prefill_from_needs(ids: list[str]) -> tuple[dict, list[dict]]:
     """A proposal pre-filled from needs the duplication finder paired (model 5.2: several
     services meeting one need inside their own boundaries)."""
-    pks = [int(x) for x in ids if str(x).isdigit()][:10]
+    pks = [as_id(x) for x in ids if as_id(x)][:10]
     if not pks:
         return {}, []
     found = {n.pk: n for n in Need.objects.filter(pk__in=pks).select_related("version__service")}

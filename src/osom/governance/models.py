@@ -194,7 +194,8 @@ class Proposal(models.Model):
     decision_note = models.TextField(blank=True)
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals",
                                 help_text="The service it was folded into, or the one established for it")
-    draft_version = models.ForeignKey(ContractVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # a folded draft its manager discards leaves the proposal's decision standing
+    draft_version = models.ForeignKey(ContractVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,6 +12,7 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
+from osom.core.numbers import as_id
 from osom.core import audit
 from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Organisation, Person
@@ -194,6 +195,9 @@ def _clean_agenda(errors: Errors, service: Service, *, kind: str | None, schedul
         errors.add("assessors", "Choose at least one assessor: the executive, members of its team, or a panel.")
     elif any(not p.is_active for p in people):
         errors.add("assessors", "Every assessor must still be in the organisation.")
+    elif any(p.pk == service.manager_id for p in people) or service.team.filter(
+            person__in=people, ended_at__isnull=True).exists():
+        errors.add("assessors", f"Those who run {service.name} — its manager and its team — cannot assess it.")
     out["assessors"] = people
     # a few dozen criteria at most: filtered here, since SQLite cannot search inside JSON lists
     chosen = list(criteria) if criteria is not None else [
@@ -366,7 +370,7 @@ def record_assessment_decisions(*, actor: Person, assessment: Assessment, decisi
     by_slug = {item.criterion.slug: item for item in items.values()}
     updates = []
     for ref, values in (decisions or {}).items():
-        item = items.get(ref) if isinstance(ref, int) else (by_slug.get(str(ref)) or items.get(int(ref)) if str(ref).isdigit() else by_slug.get(str(ref)))
+        item = items.get(ref) if isinstance(ref, int) else (by_slug.get(str(ref)) or items.get(as_id(ref)))
         field = f"decisions[{ref}]"
         if item is None:
             errors.add(field, f"“{ref}” is not a criterion on this assessment's agenda.")
@@ -691,6 +695,8 @@ def request_funding(*, actor: Person, service: Service, kind: str, period: str, 
     expand the budget, or to narrow the scope."""
     authority = authorise(actor, "request_funding", service=service)
     errors = Errors()
+    if Service.objects.filter(pk=service.pk, lifecycle_stage=Lifecycle.DECOMMISSIONED).exists():
+        errors.add("service", f"{service.name} is decommissioned; it is not funded any more.")
     if kind not in FundingRequest.Kind.values:
         errors.add("kind", f"“{kind}” is not a kind of request: use expand or narrow.")
     period = _period(errors, period)
@@ -725,6 +731,9 @@ def decide_funding_request(*, actor: Person, request: FundingRequest, grant: boo
     errors.raise_if_any()
     with transaction.atomic():
         request = _lock(FundingRequest, request)
+        if grant and Service.objects.filter(pk=service.pk, lifecycle_stage=Lifecycle.DECOMMISSIONED).exists():
+            raise Conflict(f"{service.name} is decommissioned; it is not funded any more. Decline the request.",
+                           field="request")
         if request.status != FundingRequest.Status.OPEN:
             raise Conflict(f"This request was already {request.get_status_display().lower()}.", field="request")
         request.status = FundingRequest.Status.GRANTED if grant else FundingRequest.Status.DECLINED

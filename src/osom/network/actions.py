@@ -150,7 +150,7 @@ def adopt_existing_service(
         service = _create_service(actor, cleaned, lifecycle_stage, adopted=True, note="Contract written when the running service was adopted.")
         if lifecycle_stage == Lifecycle.LIVE:
             days = Organisation.current().live_cadence_days
-            service.next_assessment_due = (timezone.now() + timedelta(days=days)).date()
+            service.next_assessment_due = timezone.localdate() + timedelta(days=days)
             service.save(update_fields=["next_assessment_due"])
         if manager is not None:
             _appoint(service, manager, actor, "Appointed when the service was adopted.")
@@ -165,19 +165,21 @@ def adopt_existing_service(
 def appoint_manager(*, actor: Person, service: Service, person: Person, reason: str = "") -> Appointment:
     """Appoint the service's manager; with a manager already in post this replaces them,
     which the executive may keep to itself, and needs a reason."""
-    replacing = service.manager_id is not None
-    authority = authorise(actor, "replace_manager" if replacing else "appoint_manager", service=service)
-    if person is None:
-        raise InvalidInput("Choose the person to appoint.", field="person")
-    reason = (reason or "").strip()
-    _check_manager(person, "person")
-    if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
-        raise InvalidInput(f"{service.name} is decommissioned; it needs no manager.", field="service")
-    if replacing and service.manager_id == person.pk:
-        raise InvalidInput(f"{person} already manages {service.name}.", field="person")
-    if replacing and not reason:
-        raise InvalidInput("Say why the manager is being replaced.", field="reason")
     with transaction.atomic():
+        # decided on the service as it is now, locked: whether this appoints or replaces
+        service = _lock_service(service)
+        replacing = service.manager_id is not None
+        authority = authorise(actor, "replace_manager" if replacing else "appoint_manager", service=service)
+        if person is None:
+            raise InvalidInput("Choose the person to appoint.", field="person")
+        reason = (reason or "").strip()
+        _check_manager(person, "person")
+        if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
+            raise InvalidInput(f"{service.name} is decommissioned; it needs no manager.", field="service")
+        if replacing and service.manager_id == person.pk:
+            raise InvalidInput(f"{person} already manages {service.name}.", field="person")
+        if replacing and not reason:
+            raise InvalidInput("Say why the manager is being replaced.", field="reason")
         before = service.manager.email if replacing else None
         _appoint(service, person, actor, reason)
         appointment = service.appointments.get(ended_at__isnull=True)
@@ -217,6 +219,7 @@ def _new_draft(actor: Person, service: Service, change_note: str = "") -> Contra
         lifecycle_stage=service.lifecycle_stage,
         created_by=actor,
         change_note=(change_note or "").strip(),
+        based_on=service.current_version,
     )
     # dependencies on services decommissioned since are carried over; the draft shows them
     content = read_content(service.current_version)
@@ -327,6 +330,15 @@ def approve_contract_version(*, actor: Person, version: ContractVersion, expecte
             state = "already approved" if version.status == VersionStatus.APPROVED else "still a draft"
             raise Conflict(f"Version {version.number} of {service.name} is {state}; only a submitted version can be approved.", field="version")
         _check_revision(version, expected_revision)
+        if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
+            raise Conflict(f"{service.name} is decommissioned; its contract no longer changes.", field="version")
+        if version.based_on_id and version.based_on_id != service.current_version_id:
+            base = version.based_on.number
+            raise Conflict(
+                f"Version {version.number} was drafted from version {base}, but the contract has changed since "
+                f"(version {service.current_version.number} is current). Approving it would undo that change: "
+                f"return it, and draft again from the current contract.", field="version",
+                changes=[f"Version {service.current_version.number} is now the current contract."])
         # the network may have changed since submission (a name taken, a provider gone)
         clean_content(read_content(version), service=service)
         previous = service.current_version
@@ -515,9 +527,10 @@ def remove_team_member(*, actor: Person, membership: TeamMembership) -> TeamMemb
     """The manager ends someone's membership of the team; the history is kept."""
     service = membership.service
     authority = authorise(actor, "remove_team_member", service=service)
-    if membership.ended_at is not None:
-        raise InvalidInput(f"{membership.person} already left {service.name}'s team.", field="membership")
     with transaction.atomic():
+        membership = TeamMembership.objects.select_for_update().select_related("person", "role").get(pk=membership.pk)
+        if membership.ended_at is not None:
+            raise InvalidInput(f"{membership.person} already left {service.name}'s team.", field="membership")
         membership.ended_at = timezone.now()
         membership.save(update_fields=["ended_at"])
         audit.record(

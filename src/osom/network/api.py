@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from osom.core.numbers import as_id
 from osom.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -79,7 +80,7 @@ def _provider(ref: str) -> Service:
 
 def _professional_role(ref: str) -> ProfessionalRole:
     ref = (ref or "").strip()
-    query = Q(pk=int(ref)) if ref.isdigit() else Q(name__iexact=ref)
+    query = Q(pk=as_id(ref)) if as_id(ref) else Q(name__iexact=ref)
     role = ProfessionalRole.objects.filter(query).order_by("pk").first() if ref else None
     if role is None:
         raise InvalidInput(

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from osom.core.numbers import as_id
 from osom.core.errors import DomainError, NotAllowed
 from osom.core.policy import refusal
 from osom.core.views import forbidden
@@ -193,7 +194,7 @@ def approve_version(request, slug: str, number: int):
     out = _simple_post(
         request, slug,
         lambda s, v: actions.approve_contract_version(actor=request.user, version=v,
-                                                      expected_revision=int(revision) if (revision or "").isdigit() else None),
+                                                      expected_revision=as_id(revision)),
         lambda v: f"Approved version {v.number}: it is now the current contract.", number=number,
     )
     return out if not isinstance(out, tuple) else redirect("network:version", slug=slug, number=number)

@@ -93,6 +93,8 @@ class ContractVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="The approved version a draft was copied from")
     revision = models.PositiveIntegerField(default=1)
 
     DESCRIPTION_FIELDS = ("purpose", "benefit", "usage", "onboarding", "expectations", "support", "migration_path")

@@ -8,6 +8,7 @@ from collections import defaultdict, deque
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from osom.core.numbers import as_id
 from .models import Appointment, ContractVersion, Dependency, Metric, Need, Service, TeamMembership
 from .stages import VersionStatus
 
@@ -59,7 +60,7 @@ def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: 
     if manager == "none":
         qs = qs.filter(manager__isnull=True)
     elif manager:
-        qs = qs.filter(manager_id=manager) if str(manager).isdigit() else qs.filter(manager__email=manager)
+        qs = qs.filter(manager_id=as_id(manager)) if as_id(manager) else qs.filter(manager__email=manager)
     consumes = Dependency.objects.filter(version=OuterRef("current_version_id")).values("version")
     consumed_by = (
         Dependency.objects.filter(provider=OuterRef("pk"), version__service__current_version=F("version"))

@@ -74,7 +74,7 @@ def version_page(request, slug: str, number: int):
 def compare_versions(request, slug: str):
     """How the contract changed between any two versions (``?from=A&to=B``)."""
     service = get_object_or_404(Service, slug=slug)
-    versions = list(service.versions.order_by("-number").only("pk", "number", "status", "created_at"))
+    versions = list(service.versions.select_related("service").order_by("-number"))
     if not versions:
         raise Http404("This service has no versions.")
     numbers = {v.number: v for v in versions}
