@@ -221,10 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     # each app adds its own commands (their modules import nothing of Django at the top)
     from osom.governance.cli import register as register_governance
+    from osom.learning.cli import register as register_learning
     from osom.lifecycle.cli import register as register_lifecycle
 
     register_lifecycle(sub)
     register_governance(sub)
+    register_learning(sub)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

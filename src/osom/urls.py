@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("osom.network.urls")),
     path("", include("osom.lifecycle.urls")),
     path("", include("osom.governance.urls")),
+    path("", include("osom.learning.urls")),
 ]

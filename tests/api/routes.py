@@ -37,3 +37,26 @@ GOVERNANCE_ROUTES = {
     # dashboards and notifications
     ("GET", "/dashboard/executive"), ("GET", "/dashboard/me"), ("GET", "/notifications"), ("POST", "/notifications/read"),
 }
+
+LEARNING_ROUTES = {
+    # the doctrine and self-assessments (model 9)
+    ("GET", "/doctrine/patterns"), ("PATCH", "/doctrine/patterns/{slug}"),
+    ("GET", "/doctrine/rounds"), ("POST", "/doctrine/rounds"), ("GET", "/doctrine/rounds/{round_id}"),
+    ("POST", "/doctrine/rounds/{round_id}/ratings"), ("POST", "/doctrine/rounds/{round_id}/close"),
+    ("GET", "/doctrine/heat-map"),
+    # Corrections of Error, their actions, reviews and the figures (7, 11)
+    ("GET", "/coes"), ("POST", "/coes"), ("GET", "/coes/{coe_id}"), ("PUT", "/coes/{coe_id}"),
+    ("DELETE", "/coes/{coe_id}"), ("POST", "/coes/{coe_id}/publish"), ("POST", "/coes/{coe_id}/actions"),
+    ("POST", "/coes/{coe_id}/guidance"), ("POST", "/corrective-actions/{action_id}/update"),
+    ("POST", "/corrective-actions/{action_id}/verify"),
+    ("GET", "/coe-reviews"), ("POST", "/coe-reviews"), ("GET", "/coe-reviews/{review_id}"),
+    ("POST", "/coe-reviews/{review_id}/hold"), ("GET", "/learning/figures"),
+    # communities of practice and open roles (8)
+    ("GET", "/communities"), ("POST", "/communities"), ("GET", "/communities/coverage"),
+    ("GET", "/communities/{community_id}"), ("PATCH", "/communities/{community_id}"),
+    ("POST", "/communities/{community_id}/join"), ("POST", "/communities/{community_id}/leave"),
+    ("POST", "/communities/{community_id}/endorse"), ("POST", "/communities/{community_id}/withdraw-endorsement"),
+    ("POST", "/communities/{community_id}/guidance"), ("POST", "/community-guidance/{guidance_id}/withdraw"),
+    ("POST", "/communities/{community_id}/escalate"),
+    ("GET", "/open-roles"), ("POST", "/services/{slug}/open-roles"), ("POST", "/open-roles/{opening_id}/close"),
+}

@@ -14,6 +14,7 @@ from osom.network import actions
 
 from ..governance.test_permissions import MATRIX as GOVERNANCE_MATRIX
 from ..lifecycle.helpers import scheduled
+from ..learning.test_permissions import MATRIX as LEARNING_MATRIX
 from ..lifecycle.test_permissions import MATRIX as LIFECYCLE_MATRIX
 from ..network.test_permissions import MATRIX as NETWORK_MATRIX
 from .test_actions import MATRIX as ORGANISATION_MATRIX
@@ -29,6 +30,7 @@ def test_every_act_of_the_policy_has_its_permission_matrix():
     # decommission_service)
     verbs |= {act for row in LIFECYCLE_MATRIX.values() for act in row.policy_acts}
     verbs |= {v for row in GOVERNANCE_MATRIX.values() for v in (row.verb, *row.policy_acts)}
+    verbs |= {v for row in LEARNING_MATRIX.values() for v in (row.verb, *row.policy_acts)}
     assert set(ACTS) <= verbs, sorted(set(ACTS) - verbs)
 
 

@@ -12,7 +12,7 @@ from .errors import NotAllowed
 from .models import Person, Role
 from .orgcache import current_organisation
 
-__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ASSESSOR", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
+__all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ASSESSOR", "LEAD", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
 
 # Rights
 EXECUTIVE = "executive"  # the executive, or an executive team member acting in its name
@@ -20,6 +20,7 @@ MANAGER = "service_manager"  # the current manager of the service acted on
 TEAM = "team_member"  # a current member of the service's team
 SELF = "self"  # the person acted on is the actor
 ASSESSOR = "assessor"  # one of the assessors of the assessment acted on
+LEAD = "lead"  # the lead of the community of practice acted on
 ANYONE = "anyone"  # any signed-in, active person
 
 
@@ -83,6 +84,31 @@ ACTS: dict[str, Act] = {
     "record_deviation": Act((EXECUTIVE,), "record a deviation from the template"),
     "set_reserved_acts": Act((EXECUTIVE,), "choose the acts it keeps to itself"),
     "read_notifications": Act((SELF,), "mark these notifications as read"),
+    # learning: doctrine, corrections of error, communities of practice
+    "edit_doctrine_meaning": Act((EXECUTIVE,), "rewrite the meaning of a doctrine pattern"),
+    "open_doctrine_round": Act((MANAGER, EXECUTIVE), "open a doctrine self-assessment"),
+    "close_doctrine_round": Act((MANAGER, EXECUTIVE), "close this doctrine self-assessment"),
+    "rate_doctrine": Act((MANAGER, TEAM), "rate this service against the doctrine"),
+    "rate_organisation_doctrine": Act((ANYONE,), "rate the organisation against the doctrine"),
+    "write_coe": Act((MANAGER, TEAM), "write a Correction of Error for this service"),
+    "discard_coe": Act((MANAGER, TEAM), "discard this draft Correction of Error"),
+    "publish_coe": Act((MANAGER,), "publish this service's Correction of Error"),
+    "add_corrective_action": Act((MANAGER, TEAM), "add a corrective action to this Correction of Error"),
+    "update_corrective_action": Act((MANAGER, TEAM, SELF), "update this corrective action"),
+    "verify_corrective_action": Act((MANAGER, EXECUTIVE), "verify a corrective action"),
+    "schedule_coe_review": Act((EXECUTIVE,), "schedule a review of Corrections of Error"),
+    "hold_coe_review": Act((EXECUTIVE,), "hold a review of Corrections of Error"),
+    "form_community": Act((ANYONE,), "form a community of practice"),
+    "edit_community": Act((LEAD,), "change this community of practice"),
+    "join_community": Act((SELF,), "join a community of practice"),
+    "leave_community": Act((SELF,), "leave a community of practice"),
+    "endorse_community": Act((EXECUTIVE,), "endorse a community of practice"),
+    "withdraw_endorsement": Act((EXECUTIVE,), "withdraw a community's endorsement"),
+    "publish_community_guidance": Act((LEAD,), "publish guidance for this community's profession"),
+    "withdraw_community_guidance": Act((LEAD,), "withdraw this community's guidance"),
+    "escalate_evaluation_dispute": Act((LEAD,), "escalate an evaluation dispute to the executive"),
+    "post_open_role": Act((MANAGER,), "post an open role in this service's team"),
+    "close_open_role": Act((MANAGER,), "close an open role in this service's team"),
     # organisation
     "edit_terminology": Act((EXECUTIVE,), "change the organisation's names for the model's roles"),
     "create_person": Act((EXECUTIVE,), "add people to the organisation"),
@@ -125,6 +151,8 @@ def _check(actor: Person | None, act: str, service=None, subject: Person | None 
             return Authority(SELF)
         elif right == ASSESSOR and obj is not None and obj.assessors.filter(pk=actor.pk).exists():
             return Authority(ASSESSOR)
+        elif right == LEAD and obj is not None and getattr(obj, "lead_id", None) == actor.pk:
+            return Authority(LEAD)
         elif right == ANYONE:
             return Authority(ANYONE)
     if reserved and actor.role == Role.EXECUTIVE_TEAM and EXECUTIVE in rule.rights:
@@ -145,6 +173,8 @@ def _check(actor: Person | None, act: str, service=None, subject: Person | None 
             who.append("the person themselves")
         elif right == ASSESSOR:
             who.append("its assessors")
+        elif right == LEAD:
+            who.append("the community's lead")
     return f"Only {' or '.join(who)} may {rule.says}."
 
 

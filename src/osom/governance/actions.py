@@ -256,8 +256,9 @@ def report_mandate_progress(*, actor: Person, target: MandateTarget, note: str, 
 # ---------------------------------------------------------------- guidance
 
 def draft_guidance(*, actor: Person, title: str, body: str, source: str, category: str, source_detail: str = "",
-                   guidance: Guidance | None = None, expected_revision: int | None = None) -> Guidance:
-    """Write (or rewrite, while a draft) a piece of guidance."""
+                   guidance: Guidance | None = None, expected_revision: int | None = None, coe=None) -> Guidance:
+    """Write (or rewrite, while a draft) a piece of guidance; guidance drawn from a
+    Correction of Error links back to it."""
     authority = authorise(actor, "draft_guidance")
     errors = Errors()
     title = _title(errors, title)
@@ -271,11 +272,17 @@ def draft_guidance(*, actor: Person, title: str, body: str, source: str, categor
     detail = _text(source_detail)
     if len(detail) > 300:
         errors.add("source_detail", "Keep the source to 300 characters.")
+    if coe is not None:
+        if coe.status == "draft":
+            errors.add("coe", "Guidance draws only on a published Correction of Error.")
+        if source != Guidance.Source.COE:
+            errors.add("source", "Guidance drawn from a Correction of Error has the source “coe”.")
+        detail = detail or f"Correction of Error: {coe.title} ({coe.service.name})"[:300]
     errors.raise_if_any()
     with transaction.atomic():
         if guidance is None:
             guidance = Guidance.objects.create(title=title, body=body, source=source, category=category,
-                                               source_detail=detail, created_by=actor)
+                                               source_detail=detail, created_by=actor, coe=coe)
             summary = f"Drafted the guidance “{title}”"
         else:
             guidance = _lock(Guidance, guidance)
@@ -284,11 +291,14 @@ def draft_guidance(*, actor: Person, title: str, body: str, source: str, categor
             _check_revision(guidance, expected_revision, "This guidance")
             guidance.title, guidance.body, guidance.source, guidance.category, guidance.source_detail = (
                 title, body, source, category, detail)
+            if coe is not None:
+                guidance.coe = coe
             guidance.revision += 1
             guidance.save()
             summary = f"Rewrote the draft guidance “{title}”"
         audit.record(actor, "draft_guidance", guidance, authority=authority, summary=summary,
-                     after={"title": title, "source": source, "category": category})
+                     after={"title": title, "source": source, "category": category,
+                            **({"coe": guidance.coe_id} if guidance.coe_id else {})})
     return guidance
 
 

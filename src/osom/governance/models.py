@@ -100,6 +100,8 @@ class Guidance(models.Model):
     body = models.TextField()
     source = models.CharField(max_length=20, choices=Source.choices)
     source_detail = models.CharField(max_length=300, blank=True, help_text="The law, the practice, or the CoE it came from")
+    coe = models.ForeignKey("learning.CorrectionOfError", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="guidance", help_text="The Correction of Error whose lessons it draws on")
     category = models.CharField(max_length=20, choices=Category.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
@@ -166,6 +168,8 @@ class Dispute(models.Model):
     mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     contract_version = models.ForeignKey(ContractVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     assessment = models.ForeignKey("lifecycle.Assessment", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("learning.Community", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="disputes", help_text="The community of practice that escalated it")
     raised_at = models.DateTimeField(default=timezone.now)
     resolved_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     resolved_at = models.DateTimeField(null=True, blank=True)

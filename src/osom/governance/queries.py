@@ -54,6 +54,8 @@ def burn_up(mandate: Mandate) -> list[dict]:
 def executive_attention(limit: int = 20) -> dict:
     """What needs the executive's attention now, each item a thing to act on."""
     today = timezone.localdate()
+    from osom.learning.models import CorrectionOfError
+    from osom.learning.queries import overdue_actions
     from osom.lifecycle.models import Assessment, AssessmentStatus, FundingRequest
 
     live = Service.objects.filter(lifecycle_stage=Lifecycle.LIVE, next_assessment_due__isnull=False)
@@ -77,11 +79,17 @@ def executive_attention(limit: int = 20) -> dict:
         "rejections": list(GuidanceDecision.objects.filter(decision=GuidanceDecision.Decision.REJECT,
                                                            guidance__status=Guidance.Status.PUBLISHED)
                            .select_related("guidance", "service").order_by("-decided_at")[:limit]),
+        # the learning loop: CoEs waiting for the next review, and corrective actions past due
+        "unreviewed_coes": list(CorrectionOfError.objects.filter(status=CorrectionOfError.Status.PUBLISHED)
+                                .select_related("service").order_by("published_at", "pk")[:limit]),
+        "overdue_actions": list(overdue_actions(limit=limit)),
     }
 
 
 def manager_obligations(person: Person, limit: int = 50) -> dict:
     """What is asked of the services a person manages."""
+    from osom.learning.models import CorrectionOfError, DoctrineRound
+    from osom.learning.queries import overdue_actions
     from osom.lifecycle.models import Assessment, AssessmentStatus
 
     services = Service.objects.filter(manager=person).exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
@@ -99,4 +107,12 @@ def manager_obligations(person: Person, limit: int = 50) -> dict:
         "guidance_to_decide": [(g, s) for g in published for s in service_list if (g.pk, s.pk) not in decided_pairs][:limit],
         "disputes": list(Dispute.objects.filter(Q(service__in=services) | Q(other_service__in=services),
                                                 status=Dispute.Status.OPEN).select_related("service", "other_service")[:limit]),
+        # the learning loop: actions past due (of their services, or their own), drafts to
+        # finish and publish, and self-assessments still waiting for their ratings
+        "overdue_actions": list(overdue_actions(person=person, services=services, limit=limit)),
+        "coe_drafts": list(CorrectionOfError.objects.filter(service__in=services, status=CorrectionOfError.Status.DRAFT)
+                           .select_related("service").order_by("created_at", "pk")[:limit]),
+        "open_rounds": list(DoctrineRound.objects.filter(service__in=services, status=DoctrineRound.Status.OPEN)
+                            .exclude(ratings__respondent=person).distinct().select_related("service")
+                            .order_by("opened_at", "pk")[:limit]),
     }

@@ -544,6 +544,8 @@ def _sections(attention: dict, limit: int) -> list[dict]:
         ("mandates_behind", "Mandates past their due date", "Issued mandates some services have not yet done."),
         ("proposals", "Proposed needs", "Needs proposed, awaiting a decision."),
         ("due_soon", f"Assessments due in the next {queries.DUE_SOON_DAYS} days", "Live services to schedule soon."),
+        ("unreviewed_coes", "Corrections of Error to review", "Published, not yet gone through in a review."),
+        ("overdue_actions", "Overdue corrective actions", "Open actions of published Corrections of Error past their due date."),
         ("rejections", "Guidance rejected", "The latest rejections of published guidance, with their reasons."),
     ]
     return [{"key": key, "title": title, "hint": hint, "items": attention[key], "count": len(attention[key]),
@@ -554,6 +556,8 @@ def dashboard(request):
     """What needs the viewer's attention: for the executive and its team, the things to
     act on across the network; for a manager, what is asked of their services; for
     everyone else, a summary of what governs the network."""
+    from osom.learning.models import CorrectiveAction
+
     user = request.user
     context: dict = {"nav": "dashboard", "today": timezone.localdate()}
     if user.role in (Role.EXECUTIVE, Role.EXECUTIVE_TEAM):
@@ -564,7 +568,8 @@ def dashboard(request):
     obligations = queries.manager_obligations(user)
     if obligations["services"]:
         context["obligations"] = obligations
-        context["obligation_total"] = sum(len(obligations[k]) for k in ("agendas", "mandates", "guidance_to_decide", "disputes"))
+        context["obligation_total"] = sum(len(obligations[k]) for k in ("agendas", "mandates", "guidance_to_decide", "disputes",
+                                                                         "overdue_actions", "coe_drafts", "open_rounds"))
     if "sections" not in context and "obligations" not in context:
         context["teams"] = list(TeamMembership.objects.filter(person=user, ended_at__isnull=True)
                                 .select_related("service").order_by("service__name"))
@@ -573,6 +578,8 @@ def dashboard(request):
         context["mandates"] = list(_with_progress(Mandate.objects.filter(status=Mandate.Status.ISSUED))
                                    .order_by("due_date")[:5])
         context["my_disputes"] = list(Dispute.objects.filter(raised_by=user).order_by("-raised_at")[:5])
+        context["my_actions"] = list(CorrectiveAction.objects.filter(owner=user, status=CorrectiveAction.Status.OPEN)
+                                     .exclude(coe__status="draft").select_related("coe").order_by("due_date", "pk")[:10])
     return render(request, "governance/dashboard.html", context)
 
 

@@ -10,12 +10,19 @@ create it, in one transaction: a failure leaves nothing half-loaded, and every w
 audited. Dates in the lifecycle and the governance are relative to the day of loading,
 so the demo looks current whenever it is loaded.
 
+The learning loop is in ``osom/learning/demo_learning.yaml``: Corrections of Error and
+the executive's reviews of them, doctrine self-assessments, communities of practice and
+open roles. It tells a story over months, so each of its steps is done as of the day it
+says (see :func:`_as_of`): the times the actions record, and the learning figures worked
+out from them, read as they would have.
+
 The order: people, services and their history (with the governance's contract
-revisions), then guidance and the services' decisions on it, then the lifecycle (so a
-report published for a service that rejected guidance keeps the rejection, as the
+revisions), then the Corrections of Error and their reviews (a piece of guidance draws
+on one of them), then guidance and the services' decisions on it, then the lifecycle (so
+a report published for a service that rejected guidance keeps the rejection, as the
 model wants), then the rest of the governance, which needs the network as the
 lifecycle leaves it (a mandate's saved filter must not choose a service the lifecycle
-decommissions).
+decommissions), then the rest of the learning loop.
 
 Loading is safe to repeat: when the demo's executive is already in the database,
 nothing is written and the same summary is returned, counted from the database.
@@ -25,7 +32,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable
+import functools
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,14 +48,41 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 import osom.governance
+import osom.learning
 import osom.lifecycle
 from osom.core.actions import TERM_FIELDS, create_person, edit_terminology
 from osom.core.errors import InvalidInput
 from osom.core.models import Person, Role
 from osom.governance import actions as governance
-from osom.governance.models import Deviation, Dispute, Guidance, GuidanceDecision, Mandate, MandateTarget, Proposal
+from osom.governance.models import (
+    Deviation,
+    Dispute,
+    Guidance,
+    GuidanceDecision,
+    Mandate,
+    MandateTarget,
+    Proposal,
+)
+from osom.learning import actions as learning
+from osom.learning import communities
+from osom.learning.actions import COE_TEXT_FIELDS
+from osom.learning.models import (
+    CoEReview,
+    Community,
+    CorrectionOfError,
+    CorrectiveAction,
+    DoctrinePattern,
+    DoctrineRound,
+    OpenRole,
+    Rating,
+)
 from osom.lifecycle import actions as lifecycle
-from osom.lifecycle.models import Assessment, AssessmentStatus, BudgetAllocation, Criterion
+from osom.lifecycle.models import (
+    Assessment,
+    AssessmentStatus,
+    BudgetAllocation,
+    Criterion,
+)
 
 from . import actions
 from .contract import DESCRIPTION_LABELS, read_content
@@ -51,15 +90,27 @@ from .models import Dependency, Need, ProfessionalRole, Service
 from .stages import Lifecycle, VersionStatus
 
 __all__ = [
-    "DATA_FILE", "LIFECYCLE_FILE", "GOVERNANCE_FILE", "DEMO_PASSWORD", "DemoDataError", "DemoResult",
-    "dependency_order", "financial_year", "load_demo", "read_demo_data", "read_lifecycle_data",
+    "DATA_FILE",
+    "DEMO_PASSWORD",
+    "GOVERNANCE_FILE",
+    "LEARNING_FILE",
+    "LIFECYCLE_FILE",
+    "DemoDataError",
+    "DemoResult",
+    "dependency_order",
+    "financial_year",
+    "load_demo",
+    "read_demo_data",
     "read_governance_data",
+    "read_learning_data",
+    "read_lifecycle_data",
 ]
 
 DEMO_PASSWORD = "osom-demo-2026"
 DATA_FILE = Path(__file__).with_name("demo_organisation.yaml")
 LIFECYCLE_FILE = Path(osom.lifecycle.__file__).with_name("demo_lifecycle.yaml")
 GOVERNANCE_FILE = Path(osom.governance.__file__).with_name("demo_governance.yaml")
+LEARNING_FILE = Path(osom.learning.__file__).with_name("demo_learning.yaml")
 
 SIGN_IN_ROLES = ("executive", "executive team", "service manager", "team member", "member")
 
@@ -105,6 +156,24 @@ _RESOLUTION_FIELDS = {"by", "lever", "mandate", "resolution"}
 _PROPOSAL_FIELDS = {"title", "context", "proposed_by", "needs", "fold", "decline", "establish"}
 _PROPOSED_NEED_FIELDS = {"as_a", "i_need", "so_that"}
 _DEVIATION_FIELDS = {"title", "compromised", "positive", "negative", "governance", "review_in", "recorded_by", "retired"}
+
+# the learning loop: loaded in two parts, the first before the guidance (see the module's docstring)
+_LEARNING_BEFORE_GUIDANCE = ("coes", "reviews")
+_LEARNING_AFTER_GOVERNANCE = ("meanings", "rounds", "communities", "open_roles")
+_LEARNING_SECTIONS = {*_LEARNING_BEFORE_GUIDANCE, *_LEARNING_AFTER_GOVERNANCE}
+_WHO_WHEN = {"by", "day"}
+_COE_FIELDS = {"service", "title", "occurred", "users_affected", "written", "published", "guidance", *COE_TEXT_FIELDS,
+               "timeline", "why_chains", "patterns", "actions"}
+_ACTION_FIELDS = {"description", "owner", "due", "added", "done", "verified", "dropped"}
+_REVIEW_FIELDS = {"title", "scheduled", "meets", "held"}
+_ROUND_FIELDS = {"service", "title", "opened", "closed", "respondents", "ratings", "evidence"}
+_COMMUNITY_FIELDS = {"name", "profession", "purpose", "formed", "members", "guidance", "endorsed"}
+_OPEN_ROLE_FIELDS = {"service", "role", "level", "description", "posted", "closed"}
+# "01-14" in the learning data: the last 14 January at least this many days before loading,
+# so that what followed it (its write-up, review and actions) fits before the day of loading
+ANCHOR_MARGIN_DAYS = 90
+_ANCHORED_DAY = re.compile(r"(\d\d)-(\d\d)(?:\s*([+-])\s*(\d+))?")
+_TIMELINE_AT = re.compile(r"(?:\+(\d+)\s+)?(\d\d?):(\d\d)")
 
 
 class DemoDataError(ValueError):
@@ -273,6 +342,199 @@ def read_governance_data(path: Path | str | None = None) -> dict:
     return data
 
 
+def _check_list(where: str, value) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DemoDataError(f"{where}: expected a list.")
+    return value
+
+
+def _check_coe(where: str, spec) -> None:
+    _check_fields(where, spec, _COE_FIELDS, {"service", "title", "occurred", "written"})
+    _check_fields(f"{where}, written", spec["written"], _WHO_WHEN, _WHO_WHEN)
+    if spec.get("published"):
+        _check_fields(f"{where}, published", spec["published"], _WHO_WHEN, _WHO_WHEN)
+    for event in _check_list(f"{where}, timeline", spec.get("timeline")):
+        _check_fields(f"{where}, timeline", event, {"at", "what"}, {"at", "what"})
+        if not _TIMELINE_AT.fullmatch(str(event["at"]).strip()):
+            raise DemoDataError(f"{where}, timeline: “{event['at']}” is not a time: use HH:MM, or +1 HH:MM for the next day.")
+    for chain in _check_list(f"{where}, why_chains", spec.get("why_chains")):
+        _check_fields(f"{where}, why chain", chain, {"question", "whys"}, {"question", "whys"})
+    patterns = spec.get("patterns") or {}
+    if not isinstance(patterns, dict):
+        raise DemoDataError(f"{where}: patterns map each pattern's short name to its effect.")
+    for slug, effect in patterns.items():
+        _check_fields(f"{where}, {slug}", effect, {"effect", "note"}, {"effect"})
+    for n, action in enumerate(_check_list(f"{where}, actions", spec.get("actions")), start=1):
+        at = f"{where}, action {n}"
+        _check_fields(at, action, _ACTION_FIELDS, {"description", "owner", "due"})
+        if action.get("added"):
+            _check_fields(f"{at}, added", action["added"], _WHO_WHEN, _WHO_WHEN)
+        if action.get("done"):
+            _check_fields(f"{at}, done", action["done"], {"by", "day", "note"}, {"day"})
+        if action.get("verified"):
+            _check_fields(f"{at}, verified", action["verified"], {"by", "day", "note"}, _WHO_WHEN)
+            if not action.get("done"):
+                raise DemoDataError(f"{at}: only an action done is verified.")
+        if action.get("dropped"):
+            _check_fields(f"{at}, dropped", action["dropped"], {"by", "day", "reason"}, {"day", "reason"})
+            if action.get("done"):
+                raise DemoDataError(f"{at}: an action is done or dropped, not both.")
+    if not spec.get("published") and spec.get("guidance"):
+        raise DemoDataError(f"{where}: guidance draws only on a published Correction of Error.")
+
+
+_DAY_FIELDS = {"day", "occurred", "due", "meets", "posted"}
+
+
+def _check_days(where: str, value) -> None:
+    """Every day in the learning data is a number of days from loading, or "MM-DD[+N]"."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _DAY_FIELDS:
+                if not (isinstance(item, int) and not isinstance(item, bool)) and not (
+                        isinstance(item, str) and _ANCHORED_DAY.fullmatch(item.strip())):
+                    raise DemoDataError(f"{where}: “{item}” is not a day: give a number of days from the day of "
+                                        "loading, or a day of the year such as \"01-14\", or \"01-14+28\" for 28 "
+                                        "days after it.")
+            else:
+                _check_days(where, item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_days(where, item)
+
+
+def read_learning_data(path: Path | str | None = None) -> dict:
+    """The demo's learning loop (``demo_learning.yaml``), its shape checked; the actions
+    check the rest as it is loaded."""
+    with open(path or LEARNING_FILE, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    _check_fields("learning", data, _LEARNING_SECTIONS)
+    for section in _LEARNING_SECTIONS:
+        _check_days(section, data.get(section))
+    titles = set()
+    for n, spec in enumerate(_check_list("coes", data.get("coes")), start=1):
+        where = f"CoE {n}" + (f" (“{spec['title']}”)" if isinstance(spec, dict) and spec.get("title") else "")
+        _check_coe(where, spec)
+        if spec["title"] in titles:
+            raise DemoDataError(f"{where}: two Corrections of Error have this title; reviews name them by title.")
+        titles.add(spec["title"])
+    for n, spec in enumerate(_check_list("reviews", data.get("reviews")), start=1):
+        where = f"review {n}"
+        _check_fields(where, spec, _REVIEW_FIELDS, {"scheduled", "meets"})
+        _check_fields(f"{where}, scheduled", spec["scheduled"], _WHO_WHEN, _WHO_WHEN)
+        if spec.get("held"):
+            _check_fields(f"{where}, held", spec["held"], {"by", "notes", "coes"}, {"coes"})
+            unknown = set(spec["held"]["coes"] or {}) - titles
+            if unknown:
+                raise DemoDataError(f"{where}: no Correction of Error is called “{min(unknown)}”.")
+    for n, spec in enumerate(_check_list("meanings", data.get("meanings")), start=1):
+        _check_fields(f"meaning {n}", spec, {"pattern", "by", "day", "meaning"}, {"pattern", "by", "day", "meaning"})
+    for n, spec in enumerate(_check_list("rounds", data.get("rounds")), start=1):
+        where = f"round {n}" + (f" ({spec['service']})" if isinstance(spec, dict) and spec.get("service") else "")
+        _check_fields(where, spec, _ROUND_FIELDS, {"opened", "respondents", "ratings"})
+        _check_fields(f"{where}, opened", spec["opened"], _WHO_WHEN, _WHO_WHEN)
+        if spec.get("closed"):
+            _check_fields(f"{where}, closed", spec["closed"], _WHO_WHEN, _WHO_WHEN)
+        people = []
+        for respondent in _check_list(f"{where}, respondents", spec["respondents"]):
+            _check_fields(f"{where}, respondent", respondent, {"person", "day"}, {"person", "day"})
+            people.append(respondent["person"])
+        if not isinstance(spec["ratings"], dict):
+            raise DemoDataError(f"{where}: ratings map each pattern's short name to its ratings.")
+        for slug, ratings in spec["ratings"].items():
+            if not isinstance(ratings, list) or len(ratings) != len(people):
+                raise DemoDataError(f"{where}, {slug}: give one rating per respondent ({len(people)}), ~ for none.")
+            wrong = [r for r in ratings if r is not None and r not in Rating.values]
+            if wrong:
+                raise DemoDataError(f"{where}, {slug}: “{wrong[0]}” is not good, partly, weak, unknown or ~.")
+        for item in _check_list(f"{where}, evidence", spec.get("evidence")):
+            _check_fields(f"{where}, evidence", item, {"person", "pattern", "text"}, {"person", "pattern", "text"})
+            if item["person"] not in people:
+                raise DemoDataError(f"{where}, evidence: {item['person']} is not one of the respondents.")
+            if (spec["ratings"].get(item["pattern"]) or [None] * len(people))[people.index(item["person"])] is None:
+                raise DemoDataError(f"{where}, evidence: {item['person']} gives evidence for “{item['pattern']}” "
+                                    "without rating it.")
+    for n, spec in enumerate(_check_list("communities", data.get("communities")), start=1):
+        where = f"community {n}"
+        _check_fields(where, spec, _COMMUNITY_FIELDS, {"name", "profession", "purpose", "formed"})
+        _check_fields(f"{where}, formed", spec["formed"], _WHO_WHEN, _WHO_WHEN)
+        for member in _check_list(f"{where}, members", spec.get("members")):
+            _check_fields(f"{where}, member", member, {"person", "day"}, {"person", "day"})
+        for item in _check_list(f"{where}, guidance", spec.get("guidance")):
+            _check_fields(f"{where}, guidance", item, {"kind", "title", "day", "body"}, {"kind", "title", "day", "body"})
+        if spec.get("endorsed"):
+            _check_fields(f"{where}, endorsed", spec["endorsed"], _WHO_WHEN, _WHO_WHEN)
+    for n, spec in enumerate(_check_list("open_roles", data.get("open_roles")), start=1):
+        _check_fields(f"open role {n}", spec, _OPEN_ROLE_FIELDS, {"service", "role", "level", "posted"})
+        if spec.get("closed"):
+            _check_fields(f"open role {n}, closed", spec["closed"], {"day", "filled"}, {"day", "filled"})
+    return data
+
+
+def _check_guidance_links(learning_data: dict, gov: dict) -> None:
+    """Each CoE that names guidance drawn from it names a piece of the governance's guidance
+    whose source is a Correction of Error, and no guidance draws on two."""
+    sources = {g["title"]: g.get("source") for g in gov.get("guidance") or []}
+    drawn: set[str] = set()
+    for spec in learning_data.get("coes") or []:
+        title = spec.get("guidance")
+        if not title:
+            continue
+        if title not in sources:
+            raise DemoDataError(f"CoE “{spec['title']}”: there is no guidance called “{title}” in the governance.")
+        if sources[title] != Guidance.Source.COE:
+            raise DemoDataError(f"CoE “{spec['title']}”: the guidance “{title}” does not give a Correction of Error "
+                                "as its source.")
+        if title in drawn:
+            raise DemoDataError(f"The guidance “{title}” is drawn from two Corrections of Error; it links to one.")
+        drawn.add(title)
+
+
+# ---------------------------------------------------------------- the demo's clock
+
+_REAL_DATETIME = dt.datetime
+
+
+class _AnyDatetime(type):
+    """The clock's datetime class still recognises every real datetime as one of its own."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, _REAL_DATETIME)
+
+
+@contextmanager
+def _as_of(moment: dt.datetime) -> Iterator[None]:
+    """Do what is inside as if it were ``moment`` (aware), the clock running on from it.
+
+    The learning loop's story runs over months: a CoE is written one day and reviewed
+    weeks later, an action is done before or after its due date. Its steps are done
+    through the actions as of their day, so that what the actions record (and the
+    audit log, and the learning figures worked out from it) reads as it happened.
+    ``timezone.now()`` is what the actions call, and the model fields that default to
+    the time take it from the ``datetime`` class it uses: both read the clock. The
+    demo's loading is one command doing one thing at a time, so nothing else runs
+    while the clock is set; it is put back however the step ends.
+    """
+    started = time.monotonic()
+
+    def now() -> dt.datetime:
+        return (moment + dt.timedelta(seconds=time.monotonic() - started)).astimezone(dt.UTC)
+
+    class Clock(_REAL_DATETIME, metaclass=_AnyDatetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now().astimezone(tz) if tz is not None else now().astimezone().replace(tzinfo=None)
+
+    saved = timezone.now, timezone.datetime
+    timezone.now, timezone.datetime = now, Clock
+    try:
+        yield
+    finally:
+        timezone.now, timezone.datetime = saved
+
+
 def financial_year(day: dt.date) -> tuple[str, dt.date]:
     """The UK financial year ``day`` falls in, as the council names it ("2026-27" from
     1 April 2026 to 31 March 2027), and the day it began."""
@@ -380,15 +642,26 @@ def _patched(content: dict, changes: dict, where: str) -> dict:
 
 
 class _Loader:
-    def __init__(self, data: dict, say: Callable[[str], None], life: dict | None = None, gov: dict | None = None):
+    def __init__(self, data: dict, say: Callable[[str], None], life: dict | None = None, gov: dict | None = None,
+                 learning_data: dict | None = None):
         self.data = data
         self.life = life or {}
         self.gov = gov or {}
+        self.learning = learning_data or {}
         self.say = say
         self.people: dict[str, Person] = {}
         self.roles = {r.name: r for r in ProfessionalRole.objects.all()}
+        self.started = timezone.now()
         self.today = timezone.localdate()
         self.period, self.period_start = financial_year(self.today)
+        # what the learning loop's steps make, for its later steps to act on
+        self.coes: dict[str, CorrectionOfError] = {}
+        self.coe_actions: dict[tuple[str, int], CorrectiveAction] = {}
+        self.coe_for_guidance: dict[str, CorrectionOfError] = {}
+        self.reviews: dict[int, CoEReview] = {}
+        self.rounds: dict[int, DoctrineRound] = {}
+        self.communities: dict[str, Community] = {}
+        self.openings: dict[int, OpenRole] = {}
 
     def person(self, email: str) -> Person:
         try:
@@ -428,9 +701,11 @@ class _Loader:
         for name, steps in revisions.items():
             for step in steps or []:
                 self.history_step(name, step)
+        self.learn(_LEARNING_BEFORE_GUIDANCE)
         self.publish_guidance()
         self.run_lifecycle()
         self.run_governance()
+        self.learn(_LEARNING_AFTER_GOVERNANCE)
 
     def add_people(self) -> None:
         people = self.data["people"]
@@ -637,7 +912,8 @@ class _Loader:
         for spec in items:
             guidance = governance.draft_guidance(
                 actor=self.actor(spec.get("drafted_by")), title=spec["title"], body=spec["body"], source=spec["source"],
-                category=spec["category"], source_detail=spec.get("source_detail", ""))
+                category=spec["category"], source_detail=spec.get("source_detail", ""),
+                coe=self.coe_for_guidance.get(spec["title"]))
             if not spec.get("published_by"):
                 continue
             guidance = governance.publish_guidance(actor=self.person(spec["published_by"]), guidance=guidance)
@@ -748,6 +1024,239 @@ class _Loader:
                 lifecycle.allocate_budget(actor=self.actor(budget.get("allocated_by")), service=service,
                                           period=self.period, amount=budget["amount"], note=budget.get("note", ""))
 
+    # ------------------------------------------------------------ the learning loop
+
+    def when(self, spec) -> dt.date:
+        """The day a step of the learning loop happened: days from the day of loading, or
+        "MM-DD" (the last such day at least ANCHOR_MARGIN_DAYS before it), "+N" or "-N" days."""
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            return self.day(spec)
+        found = _ANCHORED_DAY.fullmatch(str(spec).strip())
+        if found is None:
+            raise DemoDataError(f"“{spec}” is not a day: give a number of days from the day of loading, "
+                                "or a day of the year such as \"01-14\", or \"01-14+28\" for 28 days after it.")
+        latest = self.today - dt.timedelta(days=ANCHOR_MARGIN_DAYS)
+        month, day = int(found[1]), int(found[2])
+        try:
+            anchor = dt.date(latest.year, month, day)
+            if anchor > latest:
+                anchor = dt.date(latest.year - 1, month, day)
+        except ValueError:
+            raise DemoDataError(f"“{spec}” is not a day of the year (month-day).") from None
+        shift = int(found[4] or 0)
+        return anchor + dt.timedelta(days=-shift if found[3] == "-" else shift)
+
+    def learn(self, sections: tuple[str, ...]) -> None:
+        """Plan the steps of some sections of the learning loop, then do them in the order
+        of their days (the file's order within a day), each as of its day, in office hours."""
+        steps: list[tuple[dt.date, int, Callable[[], object]]] = []
+
+        def on(day, step: Callable[[], object]) -> None:
+            steps.append((self.when(day), len(steps), step))
+
+        for section in sections:
+            if self.learning.get(section):
+                getattr(self, f"plan_{section}")(on)
+        if not steps:
+            return
+        steps.sort(key=lambda s: (s[0], s[1]))
+        for day, same_day in itertools.groupby(steps, key=lambda s: s[0]):
+            for n, (_, _, step) in enumerate(same_day):
+                at = timezone.make_aware(dt.datetime.combine(day, dt.time(9))) + dt.timedelta(minutes=20 * min(n, 30))
+                with _as_of(min(at, self.started)):
+                    step()
+
+    def plan_coes(self, on) -> None:
+        coes = self.learning["coes"]
+        published = [c for c in coes if c.get("published")]
+        self.say(f"Writing {_count(coes, 'Correction')} of Error ({len(published)} published) and their "
+                 f"{sum(len(c.get('actions') or []) for c in coes)} corrective actions…")
+        for spec in coes:
+            on(spec["written"]["day"], functools.partial(self.write_coe, spec))
+            actions_ = list(enumerate(spec.get("actions") or []))
+            for n, action in actions_:
+                if action.get("added"):
+                    on(action["added"]["day"], functools.partial(self.add_corrective_action, spec, n, action))
+            if spec.get("published"):
+                on(spec["published"]["day"], functools.partial(self.publish_coe, spec))
+            for n, action in actions_:
+                for change in ("done", "verified", "dropped"):
+                    if action.get(change):
+                        on(action[change]["day"], functools.partial(self.change_corrective_action, spec, n, action, change))
+
+    @staticmethod
+    def _made(made: dict, key, what: str):
+        """What an earlier step made, for a later one to act on; a step dated before the
+        one that makes what it acts on is a mistake in the data."""
+        try:
+            return made[key]
+        except KeyError:
+            raise DemoDataError(f"{what}: a step is dated before the one it follows.") from None
+
+    def _coe(self, title: str) -> CorrectionOfError:
+        return self._made(self.coes, title, f"Correction of Error “{title}”")
+
+    def write_coe(self, spec: dict) -> None:
+        occurred = self.when(spec["occurred"])
+        timeline = []
+        for event in spec.get("timeline") or []:
+            found = _TIMELINE_AT.fullmatch(str(event["at"]).strip())
+            day = occurred + dt.timedelta(days=int(found[1] or 0))
+            timeline.append({"at": f"{day.isoformat()} {int(found[2]):02d}:{found[3]}", "description": event["what"]})
+        written = [(n, a) for n, a in enumerate(spec.get("actions") or []) if not a.get("added")]
+        content = {
+            "title": spec["title"], "occurred_on": occurred.isoformat(), "users_affected": bool(spec.get("users_affected")),
+            **{name: spec.get(name, "") for name in COE_TEXT_FIELDS},
+            "timeline": timeline,
+            "why_chains": [{"question": c["question"], "whys": c["whys"]} for c in spec.get("why_chains") or []],
+            "pattern_effects": [{"pattern": slug, "effect": e["effect"], "note": e.get("note", "")}
+                                for slug, e in (spec.get("patterns") or {}).items()],
+            "actions": [{"description": a["description"], "owner": self.person(a["owner"]),
+                         "due_date": self.when(a["due"]).isoformat()} for _, a in written],
+        }
+        coe = learning.write_coe(actor=self.person(spec["written"]["by"]), service=self.service(spec["service"]),
+                                 content=content)
+        self.coes[spec["title"]] = coe
+        for (n, _), action in zip(written, coe.actions.order_by("position", "pk"), strict=True):
+            self.coe_actions[(spec["title"], n)] = action
+
+    def add_corrective_action(self, spec: dict, n: int, action: dict) -> None:
+        self.coe_actions[(spec["title"], n)] = learning.add_corrective_action(
+            actor=self.person(action["added"]["by"]), coe=self._coe(spec["title"]), description=action["description"],
+            owner=self.person(action["owner"]), due_date=self.when(action["due"]))
+
+    def publish_coe(self, spec: dict) -> None:
+        coe = learning.publish_coe(actor=self.person(spec["published"]["by"]), coe=self._coe(spec["title"]))
+        self.coes[spec["title"]] = coe
+        if spec.get("guidance"):
+            self.coe_for_guidance[spec["guidance"]] = coe
+
+    def change_corrective_action(self, spec: dict, n: int, action: dict, change: str) -> None:
+        found = self._made(self.coe_actions, (spec["title"], n), f"“{spec['title']}”, action {n + 1}")
+        how = action[change]
+        if change == "verified":
+            learning.verify_corrective_action(actor=self.person(how["by"]), action=found, note=how.get("note", ""))
+            return
+        status = CorrectiveAction.Status.DONE if change == "done" else CorrectiveAction.Status.DROPPED
+        learning.update_corrective_action(actor=self.person(how.get("by") or action["owner"]), action=found,
+                                          status=status, note=how.get("reason") or how.get("note", ""))
+
+    def plan_reviews(self, on) -> None:
+        reviews = self.learning["reviews"]
+        held = [r for r in reviews if r.get("held")]
+        self.say(f"Scheduling {_count(reviews, 'review')} of Corrections of Error, and holding {len(held)}…")
+        for n, spec in enumerate(reviews):
+            on(spec["scheduled"]["day"], functools.partial(self.schedule_review, n, spec))
+            if spec.get("held"):
+                on(spec["meets"], functools.partial(self.hold_review, n, spec))
+
+    def schedule_review(self, n: int, spec: dict) -> None:
+        self.reviews[n] = learning.schedule_coe_review(actor=self.person(spec["scheduled"]["by"]),
+                                                       scheduled_for=self.when(spec["meets"]), title=spec.get("title", ""))
+
+    def hold_review(self, n: int, spec: dict) -> None:
+        held = spec["held"]
+        gone_through = [self._coe(title) for title in held["coes"]]
+        learning.hold_coe_review(
+            actor=self.actor(held.get("by")), review=self._made(self.reviews, n, f"review {n + 1}"),
+            notes=held.get("notes", ""),
+            coe_notes={coe.pk: note or "" for coe, note in zip(gone_through, held["coes"].values(), strict=True)},
+            reviewed=[coe.pk for coe in gone_through])
+
+    def plan_meanings(self, on) -> None:
+        self.say(f"Putting {_count(self.learning['meanings'], 'doctrine pattern')} in the council's own words…")
+        for spec in self.learning["meanings"]:
+            on(spec["day"], functools.partial(self.edit_meaning, spec))
+
+    def edit_meaning(self, spec: dict) -> None:
+        pattern = DoctrinePattern.objects.filter(slug=spec["pattern"]).first()
+        if pattern is None:
+            raise DemoDataError(f"“{spec['pattern']}” is not the short name of a doctrine pattern.")
+        learning.edit_doctrine_meaning(actor=self.person(spec["by"]), pattern=pattern, meaning=spec["meaning"])
+
+    def plan_rounds(self, on) -> None:
+        rounds = self.learning["rounds"]
+        self.say(f"Rating the doctrine in {_count(rounds, 'self-assessment')}, "
+                 f"by {sum(len(r['respondents']) for r in rounds)} respondents in all…")
+        for n, spec in enumerate(rounds):
+            on(spec["opened"]["day"], functools.partial(self.open_round, n, spec))
+            for i, respondent in enumerate(spec["respondents"]):
+                on(respondent["day"], functools.partial(self.rate_round, n, spec, i))
+            if spec.get("closed"):
+                on(spec["closed"]["day"], functools.partial(self.close_round, n, spec))
+
+    def open_round(self, n: int, spec: dict) -> None:
+        service = self.service(spec["service"]) if spec.get("service") else None
+        title = spec.get("title", "").replace("{month}", f"{self.when(spec['opened']['day']):%B %Y}")
+        self.rounds[n] = learning.open_doctrine_round(actor=self.person(spec["opened"]["by"]), service=service,
+                                                      title=title)
+
+    def rate_round(self, n: int, spec: dict, i: int) -> None:
+        respondent = spec["respondents"][i]["person"]
+        evidence = {e["pattern"]: e["text"] for e in spec.get("evidence") or [] if e["person"] == respondent}
+        ratings = [{"pattern": slug, "rating": given[i], "evidence": evidence.get(slug, "")}
+                   for slug, given in spec["ratings"].items() if given[i] is not None]
+        learning.rate_doctrine(actor=self.person(respondent), round=self._made(self.rounds, n, f"round {n + 1}"),
+                               ratings=ratings)
+
+    def close_round(self, n: int, spec: dict) -> None:
+        learning.close_doctrine_round(actor=self.person(spec["closed"]["by"]),
+                                      round=self._made(self.rounds, n, f"round {n + 1}"))
+
+    def plan_communities(self, on) -> None:
+        found = self.learning["communities"]
+        self.say(f"Forming {len(found)} {'community' if len(found) == 1 else 'communities'} of practice, "
+                 "with their members and guidance…")
+        for spec in found:
+            on(spec["formed"]["day"], functools.partial(self.form_community, spec))
+            for member in spec.get("members") or []:
+                on(member["day"], functools.partial(self.join_community, spec, member["person"]))
+            for item in spec.get("guidance") or []:
+                on(item["day"], functools.partial(self.community_guidance, spec, item))
+            if spec.get("endorsed"):
+                on(spec["endorsed"]["day"], functools.partial(self.endorse_community, spec))
+
+    def form_community(self, spec: dict) -> None:
+        self.communities[spec["name"]] = communities.form_community(
+            actor=self.person(spec["formed"]["by"]), name=spec["name"], profession=spec["profession"],
+            purpose=spec["purpose"])
+
+    def _community(self, spec: dict) -> Community:
+        return self._made(self.communities, spec["name"], f"community “{spec['name']}”")
+
+    def join_community(self, spec: dict, email: str) -> None:
+        communities.join_community(actor=self.person(email), community=self._community(spec))
+
+    def community_guidance(self, spec: dict, item: dict) -> None:
+        community = self._community(spec)
+        communities.publish_community_guidance(actor=community.lead, community=community, kind=item["kind"],
+                                               title=item["title"], body=item["body"])
+
+    def endorse_community(self, spec: dict) -> None:
+        self.communities[spec["name"]] = communities.endorse_community(
+            actor=self.person(spec["endorsed"]["by"]), community=self._community(spec))
+
+    def plan_open_roles(self, on) -> None:
+        openings = self.learning["open_roles"]
+        self.say(f"Posting {_count(openings, 'open role')} in service teams…")
+        for n, spec in enumerate(openings):
+            on(spec["posted"], functools.partial(self.post_open_role, n, spec))
+            if spec.get("closed"):
+                on(spec["closed"]["day"], functools.partial(self.close_open_role, n, spec))
+
+    def post_open_role(self, n: int, spec: dict) -> None:
+        service = self.service(spec["service"])
+        role = self.roles.get(spec["role"])
+        if role is None:
+            raise DemoDataError(f"open role in {service.name}: “{spec['role']}” is not a role of the professional framework.")
+        self.openings[n] = communities.post_open_role(actor=service.manager, service=service, role=role,
+                                                      level=spec["level"], description=spec.get("description", ""))
+
+    def close_open_role(self, n: int, spec: dict) -> None:
+        opening = self._made(self.openings, n, f"open role {n + 1} ({spec['service']})")
+        communities.close_open_role(actor=self.service(spec["service"]).manager, opening=opening,
+                                    filled=bool(spec["closed"]["filled"]))
+
 
 def _count(items, noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
@@ -774,6 +1283,8 @@ def _summary() -> str:
         f"{_count(range(mandates), 'mandate')} issued, {_count(range(guidance), 'piece')} of guidance published, "
         f"{_count(range(disputes), 'open dispute')}, {_count(range(proposals), 'proposal')} awaiting a decision, "
         f"{_count(range(deviations), 'deviation')} from the template in force."
+        + (" It learns, too: Corrections of Error and their reviews, doctrine self-assessments, communities of "
+           "practice and open roles." if CorrectionOfError.objects.exists() else "")
     )
 
 
@@ -793,7 +1304,8 @@ def _sign_ins(data: dict) -> list[str]:
 
 
 def load_demo(verbose: bool = False, *, path: Path | str | None = None,
-              lifecycle_path: Path | str | None = None, governance_path: Path | str | None = None) -> DemoResult:
+              lifecycle_path: Path | str | None = None, governance_path: Path | str | None = None,
+              learning_path: Path | str | None = None) -> DemoResult:
     """Load the demo organisation into an empty database, or do nothing if it is there.
 
     Raises InvalidInput if the database already holds a different organisation: the demo
@@ -803,6 +1315,8 @@ def load_demo(verbose: bool = False, *, path: Path | str | None = None,
     data = read_demo_data(path)
     life = read_lifecycle_data(lifecycle_path)
     gov = read_governance_data(governance_path)
+    learning_data = read_learning_data(learning_path)
+    _check_guidance_links(learning_data, gov)
     executive = next((p for p in data["people"] if p.get("role") == Role.EXECUTIVE), None)
     if executive is None:
         raise DemoDataError("The demo's people need one executive.")
@@ -819,5 +1333,5 @@ def load_demo(verbose: bool = False, *, path: Path | str | None = None,
     # notifications of mandates, guidance, disputes and proposals, are not emailed (with
     # the console backend they would fill the terminal); they stay in the app.
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
-        _Loader(data, say, life, gov).run()
+        _Loader(data, say, life, gov, learning_data).run()
     return DemoResult(_summary(), _sign_ins(data), created=True)
