@@ -156,12 +156,14 @@ def test_the_rounds_list_filters_and_counts_respondents(cast, as_person):
     assert client.get("/doctrine/rounds", status="closed").json()["count"] == 0
 
 
-def test_the_heat_map_colours_each_service_by_its_latest_rated_round(cast, as_person):
+def test_the_heat_map_colours_each_service_by_its_latest_finished_round(cast, as_person):
     older = open_round(cast)
     rate(cast.team_member, older, know_your_users="weak")
     actions.close_doctrine_round(actor=cast.manager, round=older)
     latest = open_round(cast)
     rate(cast.team_member, latest, know_your_users="good", manage_failure="partly")
+    actions.close_doctrine_round(actor=cast.manager, round=latest)
+    rate(cast.team_member, open_round(cast), know_your_users="weak")  # still being rated: does not stand yet
     open_round(cast, cast.other_service)  # opened, never rated: the service stays unknown
     decommissioned(cast)  # no longer running: not on the map
     body = as_person("outsider").get("/doctrine/heat-map").json()

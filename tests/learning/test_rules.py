@@ -209,7 +209,8 @@ def test_moving_the_due_date_keeps_when_an_action_was_done(w):
     action = first_action(published_coe(w))
     done = actions.update_corrective_action(actor=w.team_member, action=action, status="done")
     later = DUE + dt.timedelta(days=30)
-    moved = actions.update_corrective_action(actor=w.manager, action=action, status="done", due_date=later)
+    moved = actions.update_corrective_action(actor=w.manager, action=action, status="done", due_date=later,
+                                             note="Replanned with the supplier.")
     assert (moved.status, moved.due_date, moved.done_at) == ("done", later, done.done_at)
 
 

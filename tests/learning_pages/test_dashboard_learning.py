@@ -129,5 +129,5 @@ def test_overdue_means_open_and_past_its_due_date(cast):
     actions.update_corrective_action(actor=cast.team_member, action=late, status="done")
     assert executive_attention()["overdue_actions"] == []
     actions.update_corrective_action(actor=cast.team_member, action=late, status="open",
-                                     due_date=(TODAY + dt.timedelta(days=1)).isoformat())
+                                     due_date=(TODAY + dt.timedelta(days=1)).isoformat(), note="The fix did not hold.")
     assert executive_attention()["overdue_actions"] == []

@@ -299,12 +299,15 @@ def test_every_doctrine_page_needs_signing_in(cast, client):
 
 # ---------------------------------------------------------------- the heat map
 
-def test_the_heat_map_shows_each_service_by_its_latest_rated_round(cast, client):
+def test_the_heat_map_shows_each_service_by_its_latest_finished_round(cast, client):
     old = open_round(cast)
     rate(cast.manager, old, know_your_users="weak")
     actions.close_doctrine_round(actor=cast.manager, round=old)
     latest = open_round(cast)
     rate(cast.manager, latest, know_your_users="good", manage_failure="partly")
+    actions.close_doctrine_round(actor=cast.manager, round=latest)
+    # a round still being rated does not replace the finished one
+    rate(cast.manager, open_round(cast), know_your_users="weak")
     client.force_login(cast.outsider)
     body = _get(client, reverse("learning:heat_map"))
     rows = _heat_rows(body)
@@ -563,7 +566,8 @@ def test_a_field_error_on_the_rate_page_sits_in_its_patterns_fieldset(cast, clie
     url, data = _rating(cast, **{"evidence_manage-failure": "Chaos tests."})
     client.force_login(cast.team_member)
     body = client.post(url, data).content.decode()
-    fieldset = re.search(r'<fieldset class="lg-rate__pattern field--error" aria-describedby="meaning-manage-failure">.*?'
-                         r'</fieldset>', body, re.DOTALL)
+    fieldset = re.search(r'<fieldset class="lg-rate__pattern field--error" id="(id_[^"]+)"'
+                         r' aria-describedby="meaning-manage-failure \1_error">.*?</fieldset>', body, re.DOTALL)
     assert fieldset and "Choose good, partly, weak or unknown." in fieldset.group(0)
+    assert f'id="{fieldset.group(1)}_error"' in fieldset.group(0)  # the message the fieldset names
     assert "Chaos tests." in fieldset.group(0)  # what was typed is kept

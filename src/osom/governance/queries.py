@@ -88,7 +88,7 @@ def executive_attention(limit: int = 20) -> dict:
 
 def manager_obligations(person: Person, limit: int = 50) -> dict:
     """What is asked of the services a person manages."""
-    from osom.learning.models import CorrectionOfError, DoctrineRound
+    from osom.learning.models import CorrectionOfError, CorrectiveAction, DoctrineRound
     from osom.learning.queries import overdue_actions
     from osom.lifecycle.models import Assessment, AssessmentStatus
 
@@ -110,6 +110,9 @@ def manager_obligations(person: Person, limit: int = 50) -> dict:
         # the learning loop: actions past due (of their services, or their own), drafts to
         # finish and publish, and self-assessments still waiting for their ratings
         "overdue_actions": list(overdue_actions(person=person, services=services, limit=limit)),
+        "to_verify": list(CorrectiveAction.objects.filter(coe__service__in=services, status=CorrectiveAction.Status.DONE)
+                          .exclude(coe__status=CorrectionOfError.Status.DRAFT).select_related("coe__service", "owner")
+                          .order_by("done_at", "pk")[:limit]),
         "coe_drafts": list(CorrectionOfError.objects.filter(service__in=services, status=CorrectionOfError.Status.DRAFT)
                            .select_related("service").order_by("created_at", "pk")[:limit]),
         "open_rounds": list(DoctrineRound.objects.filter(service__in=services, status=DoctrineRound.Status.OPEN)

@@ -569,7 +569,8 @@ def dashboard(request):
     if obligations["services"]:
         context["obligations"] = obligations
         context["obligation_total"] = sum(len(obligations[k]) for k in ("agendas", "mandates", "guidance_to_decide", "disputes",
-                                                                         "overdue_actions", "coe_drafts", "open_rounds"))
+                                                                         "overdue_actions", "to_verify", "coe_drafts",
+                                                                         "open_rounds"))
     if "sections" not in context and "obligations" not in context:
         context["teams"] = list(TeamMembership.objects.filter(person=user, ended_at__isnull=True)
                                 .select_related("service").order_by("service__name"))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from osom.core import audit
-from osom.core.errors import Conflict, Errors, InvalidInput
+from osom.core.actions import refuses_null_characters
+from osom.core.errors import Conflict, Errors, InvalidInput, NotAllowed
 from osom.core.models import Person, Role
 from osom.core.notify import notify
 from osom.core.policy import authorise
@@ -167,7 +169,10 @@ def _pattern(errors: Errors, field: str, value, patterns: dict[str, DoctrinePatt
 
 
 def _lock(model, obj):
-    return model.objects.select_for_update().get(pk=obj.pk)
+    """The row as it is now, locked until the act ends: FOR NO KEY UPDATE on PostgreSQL,
+    which lets another act insert rows referring to it while excluding every other lock
+    of the row (a row to be deleted is locked FOR UPDATE instead)."""
+    return model.objects.select_for_update(no_key=True).get(pk=obj.pk)
 
 
 def _current_coe(coe: CorrectionOfError) -> CorrectionOfError:
@@ -189,6 +194,7 @@ def _refuse_decommissioned(service: Service, what: str) -> None:
 
 # ---------------------------------------------------------------- the doctrine
 
+@refuses_null_characters
 def edit_doctrine_meaning(*, actor: Person, pattern: DoctrinePattern, meaning: str,
                           expected_revision: int | None = None) -> DoctrinePattern:
     """The organisation puts a pattern's meaning in its own words; its name and place
@@ -214,6 +220,7 @@ def edit_doctrine_meaning(*, actor: Person, pattern: DoctrinePattern, meaning: s
     return pattern
 
 
+@refuses_null_characters
 def open_doctrine_round(*, actor: Person, service: Service | None = None, title: str = "") -> DoctrineRound:
     """Open a self-assessment: of a service (by its manager or the executive), or of the
     whole organisation (by the executive). The service's people, or everyone, are asked
@@ -230,7 +237,7 @@ def open_doctrine_round(*, actor: Person, service: Service | None = None, title:
     if service is not None:
         _refuse_decommissioned(service, "it has no more doctrine to assess")
     with transaction.atomic():
-        if DoctrineRound.objects.select_for_update().filter(service=service, status=DoctrineRound.Status.OPEN).exists():
+        if DoctrineRound.objects.select_for_update(no_key=True).filter(service=service, status=DoctrineRound.Status.OPEN).exists():
             raise Conflict(f"{'This service' if service else 'The organisation'} has a self-assessment open already; "
                            "close it before opening another.", field="service")
         rnd = DoctrineRound.objects.create(service=service, title=title, opened_by=actor)
@@ -245,6 +252,7 @@ def open_doctrine_round(*, actor: Person, service: Service | None = None, title:
     return rnd
 
 
+@refuses_null_characters
 def close_doctrine_round(*, actor: Person, round: DoctrineRound) -> DoctrineRound:
     round = DoctrineRound.objects.select_related("service").get(pk=round.pk)
     if round.service_id is None:
@@ -267,6 +275,7 @@ def close_doctrine_round(*, actor: Person, round: DoctrineRound) -> DoctrineRoun
     return rnd
 
 
+@refuses_null_characters
 def rate_doctrine(*, actor: Person, round: DoctrineRound, ratings: list[dict]) -> int:
     """A respondent rates patterns: good, partly, weak or unknown, with optional
     evidence. Rating a pattern again replaces the respondent's earlier rating of it."""
@@ -298,7 +307,7 @@ def rate_doctrine(*, actor: Person, round: DoctrineRound, ratings: list[dict]) -
         rnd = _lock(DoctrineRound, rnd)
         if rnd.status != DoctrineRound.Status.OPEN:
             raise Conflict("This self-assessment is closed; it takes no more ratings.", field="round")
-        existing = {r.pattern_id: r for r in DoctrineRating.objects.select_for_update().filter(round=rnd, respondent=actor)}
+        existing = {r.pattern_id: r for r in DoctrineRating.objects.select_for_update(no_key=True).filter(round=rnd, respondent=actor)}
         now = timezone.now()
         new, changed = [], []
         for pk, (pattern, rating, evidence) in cleaned.items():
@@ -419,6 +428,7 @@ def coe_content(coe: CorrectionOfError) -> dict:
     }
 
 
+@refuses_null_characters
 def write_coe(*, actor: Person, service: Service, content: dict, coe: CorrectionOfError | None = None,
               expected_revision: int | None = None) -> CorrectionOfError:
     """Start or rewrite a draft Correction of Error. A draft needs only a title and the
@@ -442,7 +452,7 @@ def write_coe(*, actor: Person, service: Service, content: dict, coe: Correction
         if coe is None:
             _refuse_decommissioned(service, "write up its problems in the services that replaced it")
             coe = CorrectionOfError.objects.create(service=service, author=actor, created_at=now, **fields)
-            summary = f"Started a Correction of Error for {service.name}: “{coe.title}”"
+            summary = f"Started a draft Correction of Error for {service.name}"
         else:
             coe = _lock(CorrectionOfError, coe)
             if coe.status != CorrectionOfError.Status.DRAFT:
@@ -453,27 +463,31 @@ def write_coe(*, actor: Person, service: Service, content: dict, coe: Correction
                 setattr(coe, name, value)
             coe.revision += 1
             coe.save()
-            summary = f"Rewrote the draft Correction of Error “{coe.title}”"
+            summary = f"Rewrote a draft Correction of Error of {service.name}"
         _write_parts(coe, cleaned, now)
+        # a draft is read only by its service's people, while everyone reads the audit
+        # log: its events say what was done, not what the draft says
         audit.record(actor, "write_coe", coe, authority=authority, service=service, summary=summary,
-                     after={"title": coe.title, "actions": len(cleaned["actions"]),
-                            "patterns": {e["pattern"].slug: e["effect"] for e in cleaned["pattern_effects"]}})
+                     after={"revision": coe.revision, "actions": len(cleaned["actions"]),
+                            "patterns": len(cleaned["pattern_effects"])})
     return coe
 
 
+@refuses_null_characters
 def discard_coe(*, actor: Person, coe: CorrectionOfError) -> None:
     coe = _current_coe(coe)
     authority = authorise(actor, "discard_coe", service=coe.service)
     with transaction.atomic():
-        coe = _lock(CorrectionOfError, coe)
+        coe = CorrectionOfError.objects.select_for_update().get(pk=coe.pk)  # FOR UPDATE: it is deleted
         if coe.status != CorrectionOfError.Status.DRAFT:
             raise Conflict("A published Correction of Error is never discarded: it is part of what the organisation learned.",
                            field="coe")
         audit.record(actor, "discard_coe", coe, authority=authority, service=coe.service,
-                     summary=f"Discarded the draft Correction of Error “{coe.title}”")
+                     summary=f"Discarded a draft Correction of Error of {coe.service.name}")
         coe.delete()
 
 
+@refuses_null_characters
 def publish_coe(*, actor: Person, coe: CorrectionOfError, expected_revision: int | None = None) -> CorrectionOfError:
     """Publish the CoE to the whole organisation; from now its account is fixed, and it
     waits on the agenda of the executive's next review."""
@@ -491,6 +505,7 @@ def publish_coe(*, actor: Person, coe: CorrectionOfError, expected_revision: int
         if not coe.actions.exists():
             errors.add("actions", "List at least one corrective action, taken or planned.")
         errors.raise_if_any()
+        coe.actions.update(agreed_due_date=F("due_date"))  # closing on time is measured against these
         coe.status = CorrectionOfError.Status.PUBLISHED
         coe.published_at, coe.published_by = timezone.now(), actor
         coe.revision += 1
@@ -505,6 +520,7 @@ def publish_coe(*, actor: Person, coe: CorrectionOfError, expected_revision: int
     return coe
 
 
+@refuses_null_characters
 def add_corrective_action(*, actor: Person, coe: CorrectionOfError, description: str, owner, due_date) -> CorrectiveAction:
     """Add an action to a CoE, draft or published: actions go on being planned after the
     account is published."""
@@ -516,16 +532,23 @@ def add_corrective_action(*, actor: Person, coe: CorrectionOfError, description:
     with transaction.atomic():
         coe = _lock(CorrectionOfError, coe)
         position = coe.actions.count()
-        action = CorrectiveAction.objects.create(coe=coe, position=position, created_at=timezone.now(), **cleaned)
+        draft = coe.status == CorrectionOfError.Status.DRAFT
+        action = CorrectiveAction.objects.create(coe=coe, position=position, created_at=timezone.now(),
+                                                 agreed_due_date=None if draft else cleaned["due_date"], **cleaned)
+        if draft:  # the draft changed: an edit begun before this must not silently drop the action
+            coe.revision += 1
+            coe.save(update_fields=["revision"])
         if coe.status != CorrectionOfError.Status.DRAFT and action.owner_id != actor.pk:
             notify([action.owner], f"A corrective action is yours, due {action.due_date:%-d %B %Y}: {coe.title}",
                    reverse("learning:coe", args=[coe.pk]))
         audit.record(actor, "add_corrective_action", action, authority=authority, service=coe.service,
-                     summary=f"Added a corrective action to “{coe.title}”, owned by {action.owner.name}",
-                     after={"description": action.description, "due_date": action.due_date.isoformat()})
+                     summary=(f"Added a corrective action to a draft Correction of Error of {coe.service.name}" if draft
+                              else f"Added a corrective action to “{coe.title}”, owned by {action.owner.name}"),
+                     after={} if draft else {"description": action.description, "due_date": action.due_date.isoformat()})
     return action
 
 
+@refuses_null_characters
 def update_corrective_action(*, actor: Person, action: CorrectiveAction, status: str, note: str = "",
                              due_date=None) -> CorrectiveAction:
     """The owner, the team or the manager marks an action done, drops it with a reason,
@@ -543,10 +566,17 @@ def update_corrective_action(*, actor: Person, action: CorrectiveAction, status:
     new_due = _date(errors, "due_date", due_date) if due_date not in (None, "") else None
     errors.raise_if_any()
     with transaction.atomic():
-        action = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
+        action = CorrectiveAction.objects.select_for_update(no_key=True).get(pk=action.pk)
         before = {"status": action.status, "due_date": action.due_date.isoformat()}
+        if action.coe.status == CorrectionOfError.Status.DRAFT and authority.right == "self":
+            # a draft is read only by its service's people; an owner from elsewhere waits for publication
+            raise NotAllowed("This Correction of Error is still a draft: only its service's manager and team may "
+                             "update its actions until it is published.")
         if action.status == CorrectiveAction.Status.VERIFIED:
             raise Conflict("This action is verified; it is closed for good.", field="status")
+        if new_due is not None and new_due != action.due_date and not note:
+            raise InvalidInput("Say why the due date moves; the date agreed at publication still counts in the figures.",
+                               field="note")
         if status == action.status and (new_due is None or new_due == action.due_date):
             raise Conflict(f"This action is {action.get_status_display().lower()} already; nothing changed.", field="status")
         if status != action.status:  # moving only the due date keeps when it was done
@@ -564,12 +594,13 @@ def update_corrective_action(*, actor: Person, action: CorrectiveAction, status:
     return action
 
 
+@refuses_null_characters
 def verify_corrective_action(*, actor: Person, action: CorrectiveAction, note: str = "") -> CorrectiveAction:
     """The manager or the executive confirms that a done action had its effect."""
     action = CorrectiveAction.objects.select_related("coe__service").get(pk=action.pk)
     authority = authorise(actor, "verify_corrective_action", service=action.coe.service)
     with transaction.atomic():
-        action = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
+        action = CorrectiveAction.objects.select_for_update(no_key=True).get(pk=action.pk)
         if action.status != CorrectiveAction.Status.DONE:
             raise Conflict("Only an action marked done can be verified.", field="status")
         if action.coe.status == CorrectionOfError.Status.DRAFT:
@@ -592,6 +623,7 @@ def review_agenda():
             .select_related("service", "author").order_by("published_at", "pk"))
 
 
+@refuses_null_characters
 def schedule_coe_review(*, actor: Person, scheduled_for, title: str = "") -> CoEReview:
     authority = authorise(actor, "schedule_coe_review")
     errors = Errors()
@@ -617,6 +649,7 @@ def _coe_pk(value) -> int | None:
         return None
 
 
+@refuses_null_characters
 def hold_coe_review(*, actor: Person, review: CoEReview, notes: str = "", coe_notes: dict | None = None,
                     reviewed=None) -> CoEReview:
     """Record that the review was held: its notes, a note on each CoE discussed, and
@@ -646,7 +679,7 @@ def hold_coe_review(*, actor: Person, review: CoEReview, notes: str = "", coe_no
         review = _lock(CoEReview, review)
         if review.status != CoEReview.Status.SCHEDULED:
             raise Conflict("This review was held already; its record is fixed.", field="review")
-        agenda = {c.pk: c for c in CorrectionOfError.objects.select_for_update()
+        agenda = {c.pk: c for c in CorrectionOfError.objects.select_for_update(no_key=True)
                   .filter(status=CorrectionOfError.Status.PUBLISHED)}
         chosen = chosen_pks if chosen_pks is not None else list(agenda)
         off = [pk for pk in chosen if pk not in agenda]

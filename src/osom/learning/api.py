@@ -306,7 +306,7 @@ def close_round(request: HttpRequest, round_id: int):
 @router.get("/doctrine/heat-map", response={200: HeatMapOut, **READ_ERRORS})
 def get_heat_map(request: HttpRequest, query: Query[HeatMapQuery]):
     """Running services × the forty patterns, each service coloured by its latest
-    self-assessment with ratings: where the network is strong and weak at a glance.
+    finished self-assessment (or, before any is closed, its latest with ratings): where the network is strong and weak at a glance.
     The services are paged, by name (filter: ``stage``)."""
     qs = Service.objects.exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED).order_by("name", "pk")
     if query.stage:

@@ -2,6 +2,7 @@
 parser is built before Django is set up.
 
 - ``osom doctrine patterns [--group G] [--phase N]``: the forty patterns and their meanings
+- ``osom doctrine meaning PATTERN (--meaning TEXT | --meaning-file F) --as EMAIL``: reword a pattern
 - ``osom doctrine rounds [--service SLUG | --organisation] [--status S]``: the self-assessments
 - ``osom doctrine grid [ROUND] [--service SLUG] [--patterns]``: a round's grid, groups × phases
 - ``osom doctrine heat-map [--stage S] [--rated]``: services × patterns
@@ -9,18 +10,31 @@ parser is built before Django is set up.
 - ``osom doctrine rate ROUND PATTERN=RATING… [--evidence PATTERN=TEXT…] --as EMAIL``: rate patterns
 - ``osom doctrine close ROUND --as EMAIL``: close a self-assessment
 - ``osom coes [WORDS…] [--service] [--pattern] [--effect] [--status] [--as EMAIL]``: the CoE library
-- ``osom coe ID [--as EMAIL]``: one Correction of Error in full
+- ``osom coe [show] ID [--as EMAIL]``: one Correction of Error in full
+- ``osom coe export ID``: a CoE as the YAML ``coe write`` takes
+- ``osom coe write (--service SLUG | --coe ID [--revision R]) --file F --as EMAIL``: start or rewrite a draft
+- ``osom coe publish|discard ID --as EMAIL``: publish a draft, or discard it
+- ``osom coe add-action ID --description D --owner EMAIL --due DATE --as EMAIL``: a corrective action
+- ``osom coe verify-action ACTION [--note] --as EMAIL``: confirm that a done action had its effect
+- ``osom coe guidance ID --category C [--title] [--body | --body-file] --as EMAIL``: draft guidance from it
 - ``osom coe-action ID open|done|verified|dropped [--note] [--due] --as EMAIL``: update a corrective action
 - ``osom coe-review list|agenda|show|schedule|hold``: the executive's reviews
 - ``osom learning [--service SLUG]``: the learning figures
 - ``osom communities [--profession P] [--status S]``: communities of practice and coverage
-- ``osom community ID [join|leave] [--as EMAIL]``: one community; join or leave it
+- ``osom community [show] ID``, ``osom community join|leave ID --as EMAIL``: one community; join or leave it
+- ``osom community form|edit|endorse|withdraw-endorsement|publish-guidance|withdraw-guidance|escalate``:
+  the lead's and the executive's acts
+- ``osom open-roles list|post|close``: places in service teams, for the matching professions
 
 Writes act as the person named by ``--as`` through the actions, so they are checked and
 audited like any other; a refusal prints one line and exits with code 2.
 """
 
 from __future__ import annotations
+
+import argparse
+
+from osom.governance.cli import GUIDANCE_CATEGORIES
 
 __all__ = ["LETTERS", "register"]
 
@@ -34,11 +48,59 @@ ACTION_STATUSES = ["open", "done", "verified", "dropped"]
 REVIEW_STATUSES = ["scheduled", "held"]
 COMMUNITY_STATUSES = ["forming", "endorsed"]
 STAGES = ["discovery", "alpha", "beta", "live"]
+GUIDANCE_KINDS = ["practice", "evaluation"]
+OPEN_ROLE_STATUSES = ["open", "filled", "withdrawn"]
+LEVELS = ["trainee", "associate", "junior", "practitioner", "senior", "lead", "principal", "head"]
+# The parts of a Correction of Error a file given to ``osom coe write`` may hold: what
+# ``coe_content`` gives (a test keeps them equal).
+COE_KEYS = ["title", "occurred_on", "users_affected", "problem", "impact", "root_cause", "root_cause_data",
+            "trade_offs_that_led", "trade_offs_to_avoid", "lessons", "timeline", "why_chains", "pattern_effects",
+            "actions"]
 
 # One letter per colour of a doctrine cell, the same in the grid and the heat map.
 LETTERS = {"good": "G", "partly": "P", "weak": "W", "unknown": "?"}
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _LEGEND = "G good  P partly  W weak  ? unknown"
+
+
+def _is_id(text) -> bool:
+    return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
+class _ActsOrId(dict):
+    """The names of a command's subcommands; an id passes too (see :class:`_SubcommandsOrId`)."""
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or _is_id(key)
+
+
+class _SubcommandsOrId(argparse._SubParsersAction):
+    """Subcommands that also take a shorter form, the id first: an id in the subcommand's
+    place means ``show ID`` (``osom coe 5``), or ``ACT ID`` when one of ``acts`` follows
+    it (``osom community 2 join``)."""
+
+    def __init__(self, *args, acts: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._name_parser_map = self.choices = _ActsOrId()
+        self._acts = acts
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        first, rest = values[0], list(values[1:])
+        if _is_id(first) and not dict.__contains__(self._name_parser_map, first):
+            act = rest.pop(0) if rest and rest[0] in self._acts else "show"
+            values = [act, first, *rest]
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _as(parser, who: str, *, required: bool = True) -> None:
+    parser.add_argument("--as", dest="as_email", metavar="EMAIL", required=required, help=who)
+
+
+def _text_or_file(parser, name: str, what: str) -> None:
+    """``--NAME TEXT`` or ``--NAME-file FILE`` (``-`` reads standard input), not both."""
+    either = parser.add_mutually_exclusive_group()
+    either.add_argument(f"--{name}", metavar="TEXT", help=what)
+    either.add_argument(f"--{name}-file", metavar="FILE", help="the same, read from a file (- for standard input)")
 
 
 def register(sub) -> None:
@@ -49,6 +111,12 @@ def register(sub) -> None:
     q.add_argument("--group", choices=GROUPS)
     q.add_argument("--phase", type=int, choices=[1, 2, 3, 4])
     q.set_defaults(func=cmd_doctrine_patterns)
+    q = acts.add_parser("meaning", help="put a pattern's meaning in the organisation's words (the executive's act)")
+    q.add_argument("pattern", metavar="PATTERN", help="the pattern's short name, e.g. know-your-users")
+    _text_or_file(q, "meaning", "what the pattern means to the organisation")
+    q.add_argument("--revision", type=int, metavar="R", help="refuse if the meaning changed since this revision")
+    _as(q, "who rewords it")
+    q.set_defaults(func=cmd_doctrine_meaning)
     q = acts.add_parser("rounds", help="the self-assessments, the newest first")
     whose = q.add_mutually_exclusive_group()
     whose.add_argument("--service", metavar="SLUG", help="only this service's")
@@ -93,10 +161,56 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     p.set_defaults(func=cmd_coes)
 
-    p = sub.add_parser("coe", help="one Correction of Error in full")
-    p.add_argument("id", type=int, help="the CoE's id (see `osom coes`)")
-    p.add_argument("--as", dest="as_email", metavar="EMAIL", help="who reads it (needed for a draft)")
-    p.set_defaults(func=cmd_coe)
+    p = sub.add_parser("coe", help="one Correction of Error: show, export, write, publish or discard it; add and "
+                                   "verify corrective actions; draft guidance from it",
+                       description="Corrections of Error. `osom coe ID` is short for `osom coe show ID`.")
+    acts = p.add_subparsers(dest="coe_command", required=True, metavar="ACTION", action=_SubcommandsOrId)
+    q = acts.add_parser("show", help="one Correction of Error in full")
+    q.add_argument("id", type=int, help="the CoE's id (see `osom coes`)")
+    _as(q, "who reads it (needed for a draft)", required=False)
+    q.set_defaults(func=cmd_coe)
+    q = acts.add_parser("export", help="print a CoE as YAML, the content `osom coe write` takes, to edit and write back")
+    q.add_argument("id", type=int, help="the CoE's id")
+    _as(q, "who reads it (needed for a draft)", required=False)
+    q.set_defaults(func=cmd_coe_export)
+    q = acts.add_parser("write", help="start a draft CoE for a service, or rewrite a draft, from a YAML or JSON file")
+    q.add_argument("--service", metavar="SLUG", help="the service whose problem it was (for a new draft)")
+    q.add_argument("--coe", type=int, metavar="ID", help="the draft to rewrite; what the file leaves out stays as it was")
+    q.add_argument("--revision", type=int, metavar="R", help="with --coe: refuse if the draft changed since this revision")
+    q.add_argument("--file", required=True, metavar="FILE",
+                   help="the content, as `osom coe export` prints it (YAML, or JSON for a .json file; - for standard input)")
+    _as(q, "who writes it: the service's manager or someone of its team")
+    q.set_defaults(func=cmd_coe_write)
+    q = acts.add_parser("publish", help="publish a draft to the whole organisation; it goes on the next review's agenda")
+    q.add_argument("id", type=int, help="the draft's id")
+    q.add_argument("--revision", type=int, metavar="R", help="refuse if the draft changed since this revision")
+    _as(q, "who publishes it: the service's manager")
+    q.set_defaults(func=cmd_coe_publish)
+    q = acts.add_parser("discard", help="delete a draft that will not be published")
+    q.add_argument("id", type=int, help="the draft's id")
+    _as(q, "who discards it: the service's manager or someone of its team")
+    q.set_defaults(func=cmd_coe_discard)
+    q = acts.add_parser("add-action", help="add a corrective action to a CoE, draft or published")
+    q.add_argument("id", type=int, help="the CoE's id")
+    q.add_argument("--description", default="", metavar="TEXT", help="what is to be done")
+    q.add_argument("--owner", default="", metavar="EMAIL", help="who owns it")
+    q.add_argument("--due", default="", metavar="YYYY-MM-DD", help="when it is due")
+    _as(q, "who adds it: the service's manager or someone of its team")
+    q.set_defaults(func=cmd_coe_add_action)
+    q = acts.add_parser("verify-action", help="confirm that a done corrective action had its effect "
+                                              "(the same as `osom coe-action ID verified`)")
+    q.add_argument("action", type=int, metavar="ACTION", help="the action's id (see `osom coe ID`)")
+    q.add_argument("--note", default="", help="what shows it worked")
+    _as(q, "who verifies it: the service's manager or the executive")
+    q.set_defaults(func=cmd_coe_verify_action)
+    q = acts.add_parser("guidance", help="start a draft of guidance from a published CoE, linked back to it "
+                                         "(the executive's act)")
+    q.add_argument("id", type=int, help="the CoE's id")
+    q.add_argument("--category", required=True, choices=GUIDANCE_CATEGORIES)
+    q.add_argument("--title", default="", help="default: “Learning from …” and the CoE's title")
+    _text_or_file(q, "body", "default: the CoE's lessons learned and trade-offs to avoid")
+    _as(q, "who drafts it")
+    q.set_defaults(func=cmd_coe_guidance)
 
     p = sub.add_parser("coe-action", help="mark a corrective action done, dropped, reopened or verified")
     p.add_argument("id", type=int, help="the action's id (see `osom coe ID`)")
@@ -141,11 +255,87 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     p.set_defaults(func=cmd_communities)
 
-    p = sub.add_parser("community", help="one community: its members, guidance and open roles; join or leave it")
-    p.add_argument("id", type=int, help="the community's id (see `osom communities`)")
-    p.add_argument("act", nargs="?", choices=["show", "join", "leave"], default="show")
-    p.add_argument("--as", dest="as_email", metavar="EMAIL", help="who joins or leaves")
-    p.set_defaults(func=cmd_community)
+    p = sub.add_parser("community", help="one community of practice: show, join or leave it; form, edit or "
+                                         "endorse one; its guidance and disputes",
+                       description="Communities of practice. `osom community ID` is short for `osom community show "
+                                   "ID`, and `osom community ID join` for `osom community join ID`.")
+    acts = p.add_subparsers(dest="community_command", required=True, metavar="ACTION", action=_SubcommandsOrId,
+                            acts=("show", "join", "leave"))
+    for act, text in (("show", "its members, guidance and the open roles of its profession"),
+                      ("join", "join it"), ("leave", "leave it (its lead hands the lead on first)")):
+        q = acts.add_parser(act, help=text)
+        q.add_argument("id", type=int, help="the community's id (see `osom communities`)")
+        _as(q, "who joins or leaves", required=False)
+        q.set_defaults(func=cmd_community, act=act)
+    q = acts.add_parser("form", help="form a community around a profession: you lead it and are its first member")
+    q.add_argument("--name", default="")
+    q.add_argument("--profession", default="", metavar="JOB_FAMILY", help="a job family of the framework")
+    q.add_argument("--purpose", default="", metavar="TEXT", help="what the community is for")
+    _as(q, "who forms it")
+    q.set_defaults(func=cmd_community_form)
+    q = acts.add_parser("edit", help="change the name or purpose, or hand the lead to another member (the lead's act)")
+    q.add_argument("id", type=int, help="the community's id")
+    q.add_argument("--name", help="its new name")
+    q.add_argument("--purpose", metavar="TEXT", help="its new purpose")
+    q.add_argument("--lead", metavar="EMAIL", help="the member who leads it from now")
+    q.add_argument("--revision", type=int, metavar="R", help="refuse if the community changed since this revision")
+    _as(q, "who changes it: its lead")
+    q.set_defaults(func=cmd_community_edit)
+    q = acts.add_parser("endorse", help="endorse a community that has published guidance on evaluating its "
+                                        "practitioners (the executive's act)")
+    q.add_argument("id", type=int, help="the community's id")
+    q.add_argument("--on", metavar="YYYY-MM-DD", help="the day of the endorsement (default: today)")
+    _as(q, "who endorses it")
+    q.set_defaults(func=cmd_community_endorse)
+    q = acts.add_parser("withdraw-endorsement", help="withdraw the executive's endorsement, saying why")
+    q.add_argument("id", type=int, help="the community's id")
+    q.add_argument("--reason", default="", metavar="TEXT", help="why it is withdrawn; its lead is told")
+    _as(q, "who withdraws it")
+    q.set_defaults(func=cmd_community_unendorse)
+    q = acts.add_parser("publish-guidance", help="publish guidance for the profession: on practice, or on evaluating "
+                                                 "its practitioners (the lead's act)")
+    q.add_argument("id", type=int, help="the community's id")
+    q.add_argument("--kind", required=True, choices=GUIDANCE_KINDS,
+                   help="practice, or evaluation: how managers should evaluate its practitioners")
+    q.add_argument("--title", default="")
+    _text_or_file(q, "body", "the guidance itself (Markdown)")
+    _as(q, "who publishes it")
+    q.set_defaults(func=cmd_community_publish_guidance)
+    q = acts.add_parser("withdraw-guidance", help="withdraw a community's guidance (the lead's act)")
+    q.add_argument("guidance", type=int, metavar="GUIDANCE", help="the guidance's id (see `osom community ID`)")
+    q.add_argument("--reason", default="", metavar="TEXT")
+    _as(q, "who withdraws it")
+    q.set_defaults(func=cmd_community_withdraw_guidance)
+    q = acts.add_parser("escalate", help="escalate an evaluation dispute the community could not settle to the "
+                                         "executive, who mediates it (the lead's act)")
+    q.add_argument("id", type=int, help="the community's id")
+    q.add_argument("--subject", default="", help="the dispute in a line")
+    _text_or_file(q, "description", "the dispute and what the community tried")
+    _as(q, "who escalates it")
+    q.set_defaults(func=cmd_community_escalate)
+
+    p = sub.add_parser("open-roles", help="places in service teams their managers want filled: list, post or close them")
+    acts = p.add_subparsers(dest="open_roles_command", required=True, metavar="ACTION")
+    q = acts.add_parser("list", help="the newest first")
+    q.add_argument("--profession", metavar="JOB_FAMILY", help="only roles of this profession")
+    q.add_argument("--service", metavar="SLUG", help="only this service's")
+    q.add_argument("--status", choices=OPEN_ROLE_STATUSES)
+    q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    q.set_defaults(func=cmd_open_roles_list)
+    q = acts.add_parser("post", help="post a place in a service's team; the members of communities of its "
+                                     "profession are told (the manager's act)")
+    q.add_argument("--service", required=True, metavar="SLUG")
+    q.add_argument("--role", default="", metavar="NAME", help="a role of the professional framework, e.g. "
+                                                              "“User researcher”")
+    q.add_argument("--level", required=True, choices=LEVELS)
+    q.add_argument("--description", default="", metavar="TEXT")
+    _as(q, "who posts it: the service's manager")
+    q.set_defaults(func=cmd_open_roles_post)
+    q = acts.add_parser("close", help="close an open role: filled, or withdrawn (the manager's act)")
+    q.add_argument("id", type=int, help="the open role's id (see `osom open-roles list`)")
+    q.add_argument("outcome", choices=["filled", "withdrawn"])
+    _as(q, "who closes it: the service's manager")
+    q.set_defaults(func=cmd_open_roles_close)
 
 
 # ---------------------------------------------------------------- helpers
@@ -218,14 +408,50 @@ def _service(slug: str):
     return service
 
 
-def _found(model_or_qs, pk: int, what: str):
+def _found(model_or_qs, pk: int, what: str, field: str = "id"):
     from osom.core.errors import NotFound
 
     qs = model_or_qs.objects.all() if isinstance(model_or_qs, type) else model_or_qs
     obj = qs.filter(pk=pk).first()
     if obj is None:
-        raise NotFound(f"There is no {what} with id {pk}.", field="id")
+        raise NotFound(f"There is no {what} with id {pk}.", field=field)
     return obj
+
+
+def _someone(email: str, field: str):
+    """The person an option names by email address; an unknown one is refused, naming the option."""
+    from osom.core.errors import InvalidInput
+    from osom.core.models import Person
+
+    email = (email or "").strip()
+    person = Person.objects.filter(email__iexact=email).first() if email else None
+    if person is None:
+        raise InvalidInput(f"Nobody in the organisation has the email address “{email}”." if email
+                           else "Name the person by their email address.", field=field)
+    return person
+
+
+def _read(path: str, field: str) -> str:
+    """A file's text (``-``: standard input); one that cannot be read is refused, naming ``field``."""
+    import sys
+    from pathlib import Path
+
+    from osom.core.errors import InvalidInput
+
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not text in UTF-8.", field=field) from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.", field=field) from None
+
+
+def _given(args, name: str) -> str:
+    """What ``--NAME TEXT`` or ``--NAME-file FILE`` gave, or "" when neither did."""
+    path = getattr(args, f"{name}_file", None)
+    if path is not None:
+        return _read(path, name)
+    return getattr(args, name, None) or ""
 
 
 def _pairs(items: list[str], field: str) -> list[tuple[str, str]]:
@@ -453,6 +679,27 @@ def cmd_doctrine_close(args) -> int:
     return 0
 
 
+def cmd_doctrine_meaning(args) -> int:
+    from osom.core.errors import NotFound
+
+    from . import actions
+    from .models import DoctrinePattern
+
+    slug = args.pattern.strip()
+    pattern = DoctrinePattern.objects.filter(slug=slug).first()
+    if pattern is None:
+        raise NotFound(f"There is no doctrine pattern “{slug}”: `osom doctrine patterns` lists them.", field="pattern")
+    before = pattern.revision
+    pattern = actions.edit_doctrine_meaning(actor=_person(args.as_email), pattern=pattern,
+                                            meaning=_given(args, "meaning"), expected_revision=args.revision)
+    if pattern.revision == before:
+        print(f"That is what “{pattern.name}” means already; nothing changed.")
+        return 0
+    print(f"“{pattern.name}” ({pattern.slug}) now means, at revision {pattern.revision}:")
+    _prose(pattern.meaning)
+    return 0
+
+
 # ---------------------------------------------------------------- Corrections of Error
 
 
@@ -496,24 +743,31 @@ def cmd_coes(args) -> int:
     return 0
 
 
+def _readable(coe, email: str | None) -> None:
+    """A draft is read only by the people who may write it: its service's manager and team."""
+    from osom.core.errors import NotAllowed
+    from osom.core.policy import refusal
+
+    if not coe.is_draft:
+        return
+    if not email:
+        raise NotAllowed("This Correction of Error is still a draft, read only by its service's manager and "
+                         "team: say who you are with --as EMAIL.")
+    refused = refusal(_person(email), "write_coe", service=coe.service)
+    if refused:
+        raise NotAllowed(f"This Correction of Error is still a draft. {refused}")
+
+
 def cmd_coe(args) -> int:
     from django.utils import timezone
 
-    from osom.core.errors import NotAllowed
-    from osom.core.policy import refusal
     from osom.governance.models import Guidance
 
     from .models import CorrectionOfError
 
     coe = _found(CorrectionOfError.objects.select_related("service", "author", "published_by", "review"), args.id,
                  "Correction of Error")
-    if coe.is_draft:
-        if not args.as_email:
-            raise NotAllowed("This Correction of Error is still a draft, read only by its service's manager and "
-                             "team: say who you are with --as EMAIL.")
-        refused = refusal(_person(args.as_email), "write_coe", service=coe.service)
-        if refused:
-            raise NotAllowed(f"This Correction of Error is still a draft. {refused}")
+    _readable(coe, args.as_email)
     print(f"Correction of Error #{coe.pk}: {coe.title} ({coe.get_status_display().lower()})")
     print(f"  {coe.service.name} ({coe.service.slug}); occurred {coe.occurred_on:%Y-%m-%d}; "
           f"users affected: {'yes' if coe.users_affected else 'no'}")
@@ -585,8 +839,164 @@ def cmd_coe_action(args) -> int:
     else:
         action = actions.update_corrective_action(actor=actor, action=action, status=args.status, note=args.note,
                                                   due_date=args.due)
+    _print_action(action)
+    return 0
+
+
+def _print_action(action) -> None:
     print(f"Corrective action #{action.pk} of “{action.coe.title}” is {action.get_status_display().lower()}, "
           f"due {action.due_date:%Y-%m-%d}.")
+
+
+def _yaml(data) -> str:
+    """``data`` as YAML to read and edit: keys in their order, texts of several lines as blocks."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper, value: str):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+
+
+def _coe_file(path: str) -> dict:
+    """The content of a CoE from a YAML file (JSON for a ``.json`` one): named parts,
+    each one ``write_coe`` takes; a misspelt part is refused rather than left out."""
+    import json
+
+    import yaml
+
+    from osom.core.errors import InvalidInput
+
+    text = _read(path, "file")
+    try:
+        content = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.", field="file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidInput(f"{path} is not valid YAML: {getattr(exc, 'problem', None) or exc}{where}.",
+                           field="file") from None
+    if not isinstance(content, dict):
+        raise InvalidInput(f"{path} does not hold a Correction of Error: give its parts by name, as "
+                           "`osom coe export` prints them.", field="file")
+    unknown = [str(key) for key in content if key not in COE_KEYS]
+    if unknown:
+        raise InvalidInput(f"“{unknown[0]}” is not a part of a Correction of Error; the parts are "
+                           f"{', '.join(COE_KEYS)}.", field=unknown[0])
+    return content
+
+
+def _coe(pk: int, field: str = "id"):
+    from .models import CorrectionOfError
+
+    return _found(CorrectionOfError.objects.select_related("service"), pk, "Correction of Error", field=field)
+
+
+def cmd_coe_export(args) -> int:
+    from . import actions
+
+    coe = _coe(args.id)
+    _readable(coe, args.as_email)
+    print(f"# Correction of Error #{coe.pk} of {coe.service.name} ({coe.service.slug}), "
+          f"{coe.get_status_display().lower()}, revision {coe.revision}.")
+    if coe.is_draft:
+        print(f"# Edit it, then write it back: osom coe write --coe {coe.pk} --revision {coe.revision} --file FILE "
+              "--as EMAIL")
+    else:
+        print("# Its account is fixed once published: start a new draft from it with osom coe write --service SLUG "
+              "--file FILE --as EMAIL")
+    print(_yaml(actions.coe_content(coe)), end="")
+    return 0
+
+
+def cmd_coe_write(args) -> int:
+    from osom.core.errors import InvalidInput
+
+    from . import actions
+
+    actor = _person(args.as_email)
+    coe = None
+    if args.coe is not None:
+        coe = _coe(args.coe, field="coe")
+        service = coe.service
+        if args.service and args.service.strip() != service.slug:
+            raise InvalidInput(f"Correction of Error #{coe.pk} is of {service.name} ({service.slug}), "
+                               f"not of “{args.service.strip()}”.", field="service")
+    elif args.revision is not None:
+        raise InvalidInput("A revision goes with --coe ID, the draft it is a revision of.", field="revision")
+    elif not (args.service or "").strip():
+        raise InvalidInput("Name the service with --service SLUG, or the draft to rewrite with --coe ID.",
+                           field="service")
+    else:
+        service = _service(args.service)
+    content = _coe_file(args.file)
+    written = actions.write_coe(actor=actor, service=service, content=content, coe=coe,
+                                expected_revision=args.revision)
+    if coe is None:
+        print(f"Started draft Correction of Error #{written.pk} for {service.name}: “{written.title}”. "
+              f"Publish it with `osom coe publish {written.pk} --as EMAIL`.")
+    else:
+        print(f"Rewrote draft Correction of Error #{written.pk}: “{written.title}”, now at revision {written.revision}.")
+    return 0
+
+
+def cmd_coe_publish(args) -> int:
+    from . import actions
+
+    coe = actions.publish_coe(actor=_person(args.as_email), coe=_coe(args.id), expected_revision=args.revision)
+    print(f"Published Correction of Error #{coe.pk}: “{coe.title}”. It is on the agenda of the executive's next review.")
+    return 0
+
+
+def cmd_coe_discard(args) -> int:
+    from . import actions
+
+    coe = _coe(args.id)
+    actions.discard_coe(actor=_person(args.as_email), coe=coe)
+    print(f"Discarded the draft Correction of Error #{coe.pk}: “{coe.title}”.")
+    return 0
+
+
+def cmd_coe_add_action(args) -> int:
+    from . import actions
+
+    coe = _coe(args.id)
+    action = actions.add_corrective_action(actor=_person(args.as_email), coe=coe, description=args.description,
+                                           owner=args.owner, due_date=args.due)
+    print(f"Added corrective action #{action.pk} to “{coe.title}”: owned by {action.owner.name}, "
+          f"due {action.due_date:%Y-%m-%d}.")
+    return 0
+
+
+def cmd_coe_verify_action(args) -> int:
+    from . import actions
+    from .models import CorrectiveAction
+
+    action = _found(CorrectiveAction.objects.select_related("coe"), args.action, "corrective action", field="action")
+    _print_action(actions.verify_corrective_action(actor=_person(args.as_email), action=action, note=args.note))
+    return 0
+
+
+def cmd_coe_guidance(args) -> int:
+    from osom.governance import actions as governance_actions
+    from osom.governance.models import Guidance
+
+    from .api import _guidance_start
+
+    coe = _coe(args.id)
+    title, body = _guidance_start(coe)
+    guidance = governance_actions.draft_guidance(
+        actor=_person(args.as_email), title=(args.title or "").strip() or title,
+        body=_given(args, "body").strip() or body, source=Guidance.Source.COE, category=args.category, coe=coe)
+    print(f"Drafted guidance #{guidance.pk}: “{guidance.title}” ({guidance.category}), drawn from Correction of "
+          f"Error #{coe.pk}.")
+    print("It is a draft: read it with `osom guidance list --status draft`; edit and publish it on its page or "
+          "through the API.")
     return 0
 
 
@@ -794,4 +1204,158 @@ def cmd_community(args) -> int:
         for r in roles:
             print(f"  #{r.pk} {r.role.name} ({r.get_level_display().lower()}) in {r.service.name}, posted {_day(r.posted_at)}"
                   + (f": {_short(r.description, 60)}" if r.description else ""))
+    return 0
+
+
+def _community(pk: int):
+    from .models import Community
+
+    return _found(Community.objects.select_related("lead"), pk, "community of practice")
+
+
+def cmd_community_form(args) -> int:
+    from . import communities
+
+    actor = _person(args.as_email)
+    community = communities.form_community(actor=actor, name=args.name, profession=args.profession,
+                                           purpose=args.purpose)
+    print(f"Formed community #{community.pk}: {community.name}, for {community.profession}, led by {actor.name}. "
+          "The executive endorses it once it has published guidance on evaluating its practitioners.")
+    return 0
+
+
+def cmd_community_edit(args) -> int:
+    from osom.core.errors import InvalidInput
+
+    from . import communities
+
+    community = _community(args.id)
+    if args.name is None and args.purpose is None and args.lead is None:
+        raise InvalidInput("Say what to change: --name, --purpose or --lead.")
+    lead = _someone(args.lead, "lead") if args.lead is not None else None
+    community = communities.edit_community(
+        actor=_person(args.as_email), community=community,
+        name=community.name if args.name is None else args.name,
+        purpose=community.purpose if args.purpose is None else args.purpose,
+        lead=lead, expected_revision=args.revision)
+    print(f"Changed community #{community.pk}: {community.name}, led by {community.lead.name}; "
+          f"now at revision {community.revision}.")
+    return 0
+
+
+def cmd_community_endorse(args) -> int:
+    from . import communities
+
+    community = communities.endorse_community(actor=_person(args.as_email), community=_community(args.id), on=args.on)
+    print(f"Endorsed {community.name} on {community.endorsed_on:%Y-%m-%d}. Its members are told.")
+    return 0
+
+
+def cmd_community_unendorse(args) -> int:
+    from . import communities
+
+    community = communities.withdraw_endorsement(actor=_person(args.as_email), community=_community(args.id),
+                                                 reason=args.reason)
+    print(f"Withdrew the endorsement of {community.name}. Its lead is told why.")
+    return 0
+
+
+def cmd_community_publish_guidance(args) -> int:
+    from . import communities
+
+    community = _community(args.id)
+    item = communities.publish_community_guidance(actor=_person(args.as_email), community=community, kind=args.kind,
+                                                  title=args.title, body=_given(args, "body"))
+    print(f"{community.name} published guidance #{item.pk} on {item.get_kind_display().lower()}: “{item.title}”.")
+    return 0
+
+
+def cmd_community_withdraw_guidance(args) -> int:
+    from . import communities
+    from .models import CommunityGuidance
+
+    item = _found(CommunityGuidance.objects.select_related("community"), args.guidance, "community guidance",
+                  field="guidance")
+    communities.withdraw_community_guidance(actor=_person(args.as_email), guidance=item, reason=args.reason)
+    print(f"{item.community.name} withdrew its guidance #{item.pk}: “{item.title}”.")
+    return 0
+
+
+def cmd_community_escalate(args) -> int:
+    from . import communities
+
+    community = _community(args.id)
+    dispute = communities.escalate_evaluation_dispute(actor=_person(args.as_email), community=community,
+                                                      subject=args.subject, description=_given(args, "description"))
+    print(f"{community.name} escalated dispute #{dispute.pk} to the executive, who mediates it: {dispute.subject}")
+    return 0
+
+
+# ---------------------------------------------------------------- open roles
+
+
+def _framework_role(name: str):
+    """A role of the professional framework, by name (any case) or id; an unknown one is
+    refused naming ``role``, with the names it may have meant."""
+    from difflib import get_close_matches
+
+    from osom.core.errors import InvalidInput
+    from osom.network.models import ProfessionalRole
+
+    name = " ".join((name or "").split())
+    if not name:
+        return None  # the action asks for one
+    qs = ProfessionalRole.objects.order_by("pk")
+    role = qs.filter(pk=int(name)).first() if _is_id(name) else qs.filter(name__iexact=name).first()
+    if role is None:
+        names = {n.lower(): n for n in qs.values_list("name", flat=True)}
+        close = [names[n] for n in get_close_matches(name.lower(), list(names), n=3, cutoff=0.75)]
+        hint = f"; did you mean {' or '.join(f'“{n}”' for n in close)}?" if close else "."
+        raise InvalidInput(f"“{name}” is not a role of the professional framework{hint}", field="role")
+    return role
+
+
+def cmd_open_roles_list(args) -> int:
+    from .models import OpenRole
+
+    qs = OpenRole.objects.select_related("service", "role").order_by("-posted_at", "-pk")
+    if args.profession:
+        qs = qs.filter(role__job_family=args.profession.strip())
+    if args.service:
+        qs = qs.filter(service=_service(args.service))
+    if args.status:
+        qs = qs.filter(status=args.status)
+    total = qs.count()
+    if not total:
+        print("No open role matches." if (args.profession or args.service or args.status)
+              else "No manager has posted an open role yet.")
+        return 0
+    rows = [[str(r.pk), _day(r.posted_at), r.status, r.service.name, r.role.name, r.get_level_display(),
+             r.role.job_family, _short(r.description, 40)] for r in qs[: _limit(args.limit)]]
+    _table(rows, ["ID", "POSTED", "STATUS", "SERVICE", "ROLE", "LEVEL", "PROFESSION", "DESCRIPTION"])
+    _more(total, len(rows))
+    return 0
+
+
+def cmd_open_roles_post(args) -> int:
+    from . import communities
+
+    service = _service(args.service)
+    opening = communities.post_open_role(actor=_person(args.as_email), service=service,
+                                         role=_framework_role(args.role), level=args.level,
+                                         description=args.description)
+    print(f"Posted open role #{opening.pk}: {opening.role.name} ({opening.get_level_display().lower()}) in "
+          f"{service.name}. The members of communities of {opening.role.job_family} are told.")
+    return 0
+
+
+def cmd_open_roles_close(args) -> int:
+    from . import communities
+    from .models import OpenRole
+
+    opening = _found(OpenRole.objects.select_related("service", "role"), args.id, "open role")
+    opening = communities.close_open_role(actor=_person(args.as_email), opening=opening,
+                                          filled=args.outcome == "filled")
+    print(f"Open role #{opening.pk}, {opening.role.name} in {opening.service.name}, is "
+          f"{opening.get_status_display().lower()}.")
     return 0

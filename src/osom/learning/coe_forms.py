@@ -105,7 +105,7 @@ class LibraryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        services = Service.objects.filter(corrections__isnull=False).distinct().order_by("name").values_list("slug", "name")
+        services = Service.objects.filter(corrections__status__in=["published", "reviewed"]).distinct().order_by("name").values_list("slug", "name")
         self.fields["service"].choices = [("", "Every service"), *services]
         self.fields["pattern"].choices = pattern_choices("Any pattern")
 

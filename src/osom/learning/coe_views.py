@@ -356,6 +356,8 @@ def action_update(request, pk: int):
         return result
     if status == DROPPED and "note" in form.errors:
         coe = _coe(action.coe_id)
+        if refused := _draft_refusal(request, coe):
+            return forbidden(request, refused)
         return render(request, "learning/coe/coe.html", _coe_context(request, coe, bound={("drop", pk): form}), status=400)
     for error in [*form.non_field_errors(), *form.errors.get("note", [])]:
         messages.error(request, error)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from osom.core import audit
+from osom.core.actions import refuses_null_characters
 from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Person, Role
 from osom.core.notify import notify
@@ -71,6 +72,7 @@ def _members(community: Community):
                                  is_active=True)
 
 
+@refuses_null_characters
 def form_community(*, actor: Person, name: str, profession: str, purpose: str) -> Community:
     """Anyone may form a community around a profession; they lead it and are its first member."""
     authority = authorise(actor, "form_community")
@@ -91,6 +93,7 @@ def form_community(*, actor: Person, name: str, profession: str, purpose: str) -
     return community
 
 
+@refuses_null_characters
 def edit_community(*, actor: Person, community: Community, name: str, purpose: str, lead: Person | None = None,
                    expected_revision: int | None = None) -> Community:
     """The lead changes the community's name or purpose, or hands the lead to another member."""
@@ -120,6 +123,7 @@ def edit_community(*, actor: Person, community: Community, name: str, purpose: s
     return community
 
 
+@refuses_null_characters
 def join_community(*, actor: Person, community: Community, person: Person | None = None) -> CommunityMembership:
     person = person or actor
     authority = authorise(actor, "join_community", subject=person)
@@ -132,12 +136,13 @@ def join_community(*, actor: Person, community: Community, person: Person | None
     return membership
 
 
+@refuses_null_characters
 def leave_community(*, actor: Person, community: Community, person: Person | None = None) -> CommunityMembership:
     person = person or actor
     authority = authorise(actor, "leave_community", subject=person)
     with transaction.atomic():
         community = _lock(Community, community)
-        membership = CommunityMembership.objects.select_for_update().filter(community=community, person=person,
+        membership = CommunityMembership.objects.select_for_update(no_key=True).filter(community=community, person=person,
                                                                            left_at__isnull=True).first()
         if membership is None:
             raise Conflict(f"You are not a member of {community.name}.", field="community")
@@ -149,6 +154,7 @@ def leave_community(*, actor: Person, community: Community, person: Person | Non
     return membership
 
 
+@refuses_null_characters
 def endorse_community(*, actor: Person, community: Community, on=None) -> Community:
     """The executive endorses a community once it can advise managers on evaluating its
     practitioners: it must have published guidance on that."""
@@ -177,6 +183,7 @@ def endorse_community(*, actor: Person, community: Community, on=None) -> Commun
     return community
 
 
+@refuses_null_characters
 def withdraw_endorsement(*, actor: Person, community: Community, reason: str) -> Community:
     authority = authorise(actor, "withdraw_endorsement")
     reason = _prose(reason)
@@ -196,6 +203,7 @@ def withdraw_endorsement(*, actor: Person, community: Community, reason: str) ->
     return community
 
 
+@refuses_null_characters
 def publish_community_guidance(*, actor: Person, community: Community, kind: str, title: str, body: str) -> CommunityGuidance:
     community = Community.objects.get(pk=community.pk)  # its lead as it is now
     authority = authorise(actor, "publish_community_guidance", obj=community)
@@ -217,13 +225,20 @@ def publish_community_guidance(*, actor: Person, community: Community, kind: str
     return item
 
 
+@refuses_null_characters
 def withdraw_community_guidance(*, actor: Person, guidance: CommunityGuidance, reason: str = "") -> CommunityGuidance:
     guidance = CommunityGuidance.objects.select_related("community").get(pk=guidance.pk)
     authority = authorise(actor, "withdraw_community_guidance", obj=guidance.community)
     with transaction.atomic():
+        community = _lock(Community, guidance.community)
         guidance = _lock(CommunityGuidance, guidance)
         if guidance.withdrawn_at:
             raise Conflict("This guidance is withdrawn already.", field="guidance")
+        if (community.status == Community.Status.ENDORSED and guidance.kind == CommunityGuidance.Kind.EVALUATION
+                and not community.guidance.filter(kind=CommunityGuidance.Kind.EVALUATION, withdrawn_at__isnull=True)
+                .exclude(pk=guidance.pk).exists()):
+            raise Conflict(f"{community.name} is endorsed because it advises managers on evaluating its practitioners; "
+                           "publish new guidance on that before withdrawing this, the last of it.", field="guidance")
         guidance.withdrawn_at = timezone.now()
         guidance.save()
         audit.record(actor, "withdraw_community_guidance", guidance, authority=authority, reason=_prose(reason),
@@ -231,6 +246,7 @@ def withdraw_community_guidance(*, actor: Person, guidance: CommunityGuidance, r
     return guidance
 
 
+@refuses_null_characters
 def escalate_evaluation_dispute(*, actor: Person, community: Community, subject: str, description: str) -> Dispute:
     """The community's lead escalates an evaluation dispute it could not settle to the
     executive, who mediates it (model 5.7, 8)."""
@@ -252,6 +268,7 @@ def escalate_evaluation_dispute(*, actor: Person, community: Community, subject:
     return dispute
 
 
+@refuses_null_characters
 def post_open_role(*, actor: Person, service: Service, role: ProfessionalRole | None, level: str,
                    description: str = "") -> OpenRole:
     """The manager posts a place in the team; practitioners of the matching profession
@@ -281,6 +298,7 @@ def post_open_role(*, actor: Person, service: Service, role: ProfessionalRole | 
     return opening
 
 
+@refuses_null_characters
 def close_open_role(*, actor: Person, opening: OpenRole, filled: bool) -> OpenRole:
     opening = OpenRole.objects.select_related("service", "role").get(pk=opening.pk)
     authority = authorise(actor, "close_open_role", service=opening.service)

@@ -125,9 +125,9 @@ def _whose(rnd: DoctrineRound) -> str:
 # ---------------------------------------------------------------- the doctrine
 
 def _latest_organisation_round() -> DoctrineRound | None:
-    """The organisation's latest self-assessment that has ratings."""
-    return (DoctrineRound.objects.filter(service__isnull=True, ratings__isnull=False)
-            .order_by("-opened_at", "-pk").first())
+    """The organisation's self-assessment that stands: its latest closed one, or the
+    latest with ratings while none is closed."""
+    return queries.standing_round(None)
 
 
 def doctrine(request):

@@ -186,6 +186,8 @@ class CorrectiveAction(models.Model):
     description = models.TextField()
     owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="corrective_actions")
     due_date = models.DateField()
+    agreed_due_date = models.DateField(null=True, blank=True,
+                                       help_text="The due date as published; closing on time is measured against it")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)

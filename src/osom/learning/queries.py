@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from osom.network.models import Service, TeamMembership
@@ -146,12 +146,26 @@ def work_on_next(rnd: DoctrineRound, limit: int = 10) -> list[dict]:
     return todo[:limit]
 
 
+def standing_rounds():
+    """Rounds ordered so the first of a scope is the one that stands for it: the latest
+    closed round, or while none is closed, the latest round with ratings. A round still
+    being rated does not replace a finished one on the heat map or the doctrine page."""
+    return (DoctrineRound.objects.filter(ratings__isnull=False)
+            .annotate(finished=Case(When(status=DoctrineRound.Status.CLOSED, then=Value(1)), default=Value(0)))
+            .order_by("-finished", "-opened_at", "-pk"))
+
+
+def standing_round(service=None) -> DoctrineRound | None:
+    """The round that stands for a service, or for the organisation when ``service`` is None."""
+    return standing_rounds().filter(service=service).first()
+
+
 def heat_map(services) -> dict:
-    """Services × patterns, each service coloured by its latest round that has ratings.
-    ``services`` is a page of services; three queries whatever its length."""
+    """Services × patterns, each service coloured by the round that stands for it (see
+    :func:`standing_rounds`). ``services`` is a page of services; three queries whatever
+    its length."""
     services = list(services)
-    latest = (DoctrineRound.objects.filter(service=OuterRef("pk"), ratings__isnull=False)
-              .order_by("-opened_at", "-pk").values("pk")[:1])
+    latest = standing_rounds().filter(service=OuterRef("pk")).values("pk")[:1]
     round_of = dict(Service.objects.filter(pk__in=[s.pk for s in services]).annotate(r=Subquery(latest))
                     .values_list("pk", "r"))
     counts: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
@@ -276,16 +290,17 @@ def repeated_problems(service_ids: Iterable[int] | None = None) -> list[dict]:
 
 def learning_figures(*, today: dt.date | None = None, service: Service | None = None) -> dict:
     """The figures the executive watches (model 11): the median days to close a
-    corrective action (done or verified), the share closed by their due date, the open
+    corrective action (done or verified), the share closed by the due date agreed when
+    they were published (moving a due date later does not make a late action on time), the open
     actions past due, and the problems that repeat. Actions of draft CoEs are not counted."""
     today = today or timezone.localdate()
     actions = CorrectiveAction.objects.exclude(coe__status=CorrectionOfError.Status.DRAFT)
     if service is not None:
         actions = actions.filter(coe__service=service)
     closed = list(actions.filter(status__in=[CorrectiveAction.Status.DONE, CorrectiveAction.Status.VERIFIED],
-                                 done_at__isnull=False).values_list("created_at", "done_at", "due_date"))
-    days = [max((done - created).total_seconds(), 0) / 86400 for created, done, _ in closed]
-    on_time = sum(1 for _, done, due in closed if timezone.localdate(done) <= due)
+                                 done_at__isnull=False).values_list("created_at", "done_at", "agreed_due_date", "due_date"))
+    days = [max((done - created).total_seconds(), 0) / 86400 for created, done, _, _ in closed]
+    on_time = sum(1 for _, done, agreed, due in closed if timezone.localdate(done) <= (agreed or due))
     overdue = actions.filter(status=CorrectiveAction.Status.OPEN, due_date__lt=today)
     return {
         "closed": len(closed),

@@ -1138,8 +1138,12 @@ class _Loader:
             learning.verify_corrective_action(actor=self.person(how["by"]), action=found, note=how.get("note", ""))
             return
         status = CorrectiveAction.Status.DONE if change == "done" else CorrectiveAction.Status.DROPPED
-        learning.update_corrective_action(actor=self.person(how.get("by") or action["owner"]), action=found,
-                                          status=status, note=how.get("reason") or how.get("note", ""))
+        # until the CoE is published, its service's manager records what its owners report
+        found.coe.refresh_from_db(fields=["status"])
+        by = how.get("by") or (action["owner"] if found.coe.status != CorrectionOfError.Status.DRAFT else None)
+        actor = self.person(by) if by else found.coe.service.manager
+        learning.update_corrective_action(actor=actor, action=found, status=status,
+                                          note=how.get("reason") or how.get("note", ""))
 
     def plan_reviews(self, on) -> None:
         reviews = self.learning["reviews"]
