@@ -210,7 +210,7 @@ def test_bad_input_is_put_on_the_field_it_names_and_nothing_is_written(cast, cli
     assert any(message in e for e in errors), form.errors
     body = response.content.decode()
     if field:  # shown next to its field, announced as an error
-        assert f'id="{form[field].auto_id}-error"' in body
+        assert f'id="{form[field].auto_id}_error"' in body  # the id its control's aria-describedby names
     else:
         assert 'class="error-summary"' in body
     assert _snapshot() == before

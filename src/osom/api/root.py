@@ -8,15 +8,20 @@ session's writes need the CSRF token, exactly as a form would. Every refusal is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import BaseModel
 
-from osom.core.errors import DomainError
+from osom.core.actions import NULL_CHARACTERS, null_character_at
+from osom.core.errors import DomainError, InvalidInput
 from osom.core.models import ApiToken, Person
 
 __all__ = ["api", "field_path"]
@@ -46,7 +51,37 @@ class BrowserSession(SessionAuth):
         return super().__call__(request)
 
 
-api = NinjaAPI(
+class JsonObjectParser(Parser):
+    """Every JSON body is an object: one that is not (``null``, ``false``, ``7``, a list, a
+    text) is refused (400, field ``body``) for every operation that takes a body, before
+    its values are read, instead of being taken as an empty object — so ``7`` cannot
+    mark every notification as read, nor ``false`` issue a token. An empty body is no
+    JSON at all and still means "nothing given"."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise TypeError("the body is JSON but not an object")
+        return data
+
+
+class OsomAPI(NinjaAPI):
+    """The API, whose document says what :class:`JsonObjectParser` enforces: an optional
+    body is one that may be left out (``"required": false``), never a JSON ``null``."""
+
+    def get_openapi_schema(self, **kwargs: Any):
+        document = super().get_openapi_schema(**kwargs)
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for content in operation.get("requestBody", {}).get("content", {}).values():
+                    schema = content.get("schema", {})
+                    options = [o for o in schema.get("anyOf", ()) if o != {"type": "null"}]
+                    if len(options) == 1 and set(schema) == {"anyOf"}:
+                        content["schema"] = options[0]
+        return document
+
+
+api = OsomAPI(
     title="OSOM API",
     version="1",
     description=(
@@ -59,6 +94,7 @@ api = NinjaAPI(
         "Metric targets are exact decimals sent back as strings."
     ),
     auth=[BearerToken(), BrowserSession()],
+    parser=JsonObjectParser(),
     urls_namespace="api",
     # The interactive docs use the swagger-ui that ships with ninja, from our own static
     # files; the online spec validator is switched off so the page never calls out.
@@ -84,6 +120,30 @@ def field_path(loc: Sequence[Any]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path or "body"
+
+
+def _refusing_null_characters(view: Callable) -> Callable:
+    """No text holding a null character (U+0000) goes further than the API — in a body,
+    a query or a path, it is refused (400) naming the field as the client sent it
+    (``needs[0].so_that``), as a form refuses it: PostgreSQL cannot store or even
+    compare such text, and SQLite would keep it. Runs once the request is authenticated
+    and its values are read, before the view reads or writes anything."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **values: Any):
+        for name, value in values.items():
+            if isinstance(value, BaseModel):  # a body, or a set of query parameters: named by their own fields
+                where = null_character_at(value.model_dump(by_alias=True))
+            else:
+                where = null_character_at(value, name)
+            if where is not None:
+                raise InvalidInput(NULL_CHARACTERS, field=where or "body")
+        return view(request, *args, **values)
+
+    return checked
+
+
+api.add_decorator(_refusing_null_characters)
 
 
 @api.exception_handler(DomainError)

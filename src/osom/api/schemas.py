@@ -30,7 +30,7 @@ from osom.network.models import ContractVersion, Service
 from osom.network.stages import LEVELS, Direction, Evolution, Lifecycle, MetricKind, UserType, VersionStatus
 
 __all__ = [
-    "ErrorOut", "READ_ERRORS", "WRITE_ERRORS", "PageQuery", "page", "decimal_text",
+    "ErrorOut", "READ_ERRORS", "WRITE_ERRORS", "MAX_OFFSET", "RowId", "PageQuery", "page", "decimal_text",
     "PersonRef", "ServiceRef", "PersonOrId",
     # services
     "ServiceFilters", "ServiceRow", "ServicePage", "ServiceDetail", "service_detail",
@@ -69,11 +69,18 @@ READ_ERRORS: dict[int, type[Schema]] = {**_AUTH, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS: dict[int, type[Schema]] = {**_AUTH, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 MAX_LIMIT = 500
+# Far beyond any list the organisation holds, and well inside the 64 bits a database's
+# OFFSET takes: a larger offset is refused (422) instead of reaching the database.
+MAX_OFFSET = 10**9
+
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+"""The id of a row: positive and within the 64 bits the databases store, so an id
+beyond them is refused (422) naming the field instead of reaching the database."""
 
 
 class PageQuery(Schema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"How many rows to return (at most {MAX_LIMIT})")
-    offset: int = Field(0, ge=0, description="How many matching rows to skip")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description=f"How many matching rows to skip (at most {MAX_OFFSET})")
 
 
 def page(qs: QuerySet, query: PageQuery) -> dict[str, Any]:
@@ -536,7 +543,7 @@ class PersonIn(Schema):
 
 class AuditFilters(PageQuery):
     service: str = Field("", description="Slug of the service acted on")
-    person: int | None = Field(None, description="Id of the person who acted")
+    person: RowId | None = Field(None, description="Id of the person who acted")
     verb: str = Field("", description="The act, e.g. establish_service, appoint_manager")
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -12,7 +16,62 @@ from .errors import Conflict, Errors, InvalidInput
 from .models import ApiToken, Organisation, Person, Role
 from .policy import Authority, authorise
 
+# The writes only: the guard below, put on every app's writes, is not one.
 __all__ = ["edit_terminology", "create_person", "issue_api_token", "revoke_api_token", "TERM_FIELDS"]
+
+# What a form says of a null character (U+0000), which no text column can hold:
+# PostgreSQL refuses it, SQLite would keep it.
+NULL_CHARACTERS = "Null characters are not allowed."
+
+# Arguments whose entries are the fields themselves, named without the argument's name,
+# as the actions' own errors name them: ``content={"purpose": ...}`` → ``purpose``.
+_FIELDS_AT_TOP = ("content", "values")
+
+
+def null_character_at(value: Any, place: str = "") -> str | None:
+    """Where in ``value`` — text, or lists and mappings of them, at any depth — a text
+    holds a null character, named as the errors name fields (``needs[2].so_that``);
+    None if nowhere. A key holding one is blamed on the mapping it is in. Rows read
+    from the database are not looked into."""
+    stack = [(place, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, Mapping):
+            for key, inner in reversed(list(item.items())):
+                if isinstance(key, str) and "\x00" in key:
+                    return where
+                stack.append((f"{where}.{key}" if where else str(key), inner))
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend((f"{where}[{i}]", inner) for i, inner in reversed(list(enumerate(item))))
+    return None
+
+
+Action = TypeVar("Action", bound=Callable[..., Any])
+
+
+def refuses_null_characters(action: Action) -> Action:
+    """Mark a write: an act whose input holds a null character anywhere is refused,
+    naming the field, before anything is read or written."""
+
+    @functools.wraps(action)
+    def checked(*args, **kwargs):
+        for name, value in kwargs.items():
+            top = "" if name in _FIELDS_AT_TOP and isinstance(value, Mapping) else name
+            where = null_character_at(value, top)
+            if where is not None:
+                raise InvalidInput(NULL_CHARACTERS, field=where or name)
+        for value in args:
+            where = null_character_at(value)
+            if where is not None:
+                raise InvalidInput(NULL_CHARACTERS, field=where or "input")
+        return action(*args, **kwargs)
+
+    checked.refuses_null_characters = True
+    return checked  # type: ignore[return-value]
+
 
 TERM_FIELDS = {
     "name": "The organisation's name",
@@ -23,6 +82,7 @@ TERM_FIELDS = {
 }
 
 
+@refuses_null_characters
 def edit_terminology(*, actor: Person, values: dict, expected_revision: int | None = None) -> Organisation:
     """The executive renames the model's roles to the organisation's own words (model 10)."""
     authority = authorise(actor, "edit_terminology")
@@ -42,7 +102,7 @@ def edit_terminology(*, actor: Person, values: dict, expected_revision: int | No
         errors.add("values", "Give at least one name to change.")
     errors.raise_if_any()
     with transaction.atomic():
-        org = Organisation.objects.select_for_update().get(pk=Organisation.current().pk)
+        org = Organisation.objects.select_for_update(no_key=True).get(pk=Organisation.current().pk)
         if expected_revision is not None and int(expected_revision) != org.revision:
             raise Conflict(
                 "Someone else changed the names since you opened this page. Reload it and make your change again.",
@@ -64,6 +124,7 @@ def edit_terminology(*, actor: Person, values: dict, expected_revision: int | No
     return org
 
 
+@refuses_null_characters
 def create_person(
     *, actor: Person | None, email: str, name: str, role: str = Role.MEMBER, areas_of_interest: str = "",
     password: str | None = None,
@@ -110,6 +171,7 @@ def create_person(
     return person
 
 
+@refuses_null_characters
 def issue_api_token(*, actor: Person, person: Person, label: str = "", days: int | None = 90) -> tuple[ApiToken, str]:
     """A personal API token, shown once. Returns the stored row and the token itself."""
     authority = authorise(actor, "issue_api_token", subject=person)
@@ -128,11 +190,14 @@ def issue_api_token(*, actor: Person, person: Person, label: str = "", days: int
     return token, raw
 
 
+@refuses_null_characters
 def revoke_api_token(*, actor: Person, token: ApiToken) -> ApiToken:
     authority = authorise(actor, "revoke_api_token", subject=token.person)
-    if token.revoked_at:
-        raise InvalidInput("This token was already revoked.", field="token")
     with transaction.atomic():
+        # decided on the token as it is now, locked: two revocations at once record one
+        token = ApiToken.objects.select_for_update(no_key=True).get(pk=token.pk)
+        if token.revoked_at:
+            raise InvalidInput("This token was already revoked.", field="token")
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit.record(actor, "revoke_api_token", token, authority=authority, summary=f"Revoked API token {token.prefix}…")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from osom.core import audit
+from osom.core.actions import refuses_null_characters
 from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Organisation, Person
 from osom.core.notify import notify
@@ -66,7 +67,10 @@ def _title(errors: Errors, value, field: str = "title") -> str:
 
 
 def _lock(model, obj):
-    return model.objects.select_for_update().get(pk=obj.pk)
+    """The row as it is now, locked until the act ends: FOR NO KEY UPDATE on PostgreSQL,
+    which lets another act insert rows referring to it while excluding every other lock
+    of the row."""
+    return model.objects.select_for_update(no_key=True).get(pk=obj.pk)
 
 
 def _check_revision(obj, expected, what: str) -> None:
@@ -89,6 +93,7 @@ def scope_services(scope_filter: dict):
     return qs.exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
 
 
+@refuses_null_characters
 def draft_mandate(*, actor: Person, title: str, instruction: str, due_date, services=None, scope_filter: dict | None = None,
                   mandate: Mandate | None = None, expected_revision: int | None = None) -> Mandate:
     """Write (or rewrite, until issued) a mandate: what must change, by when, and for
@@ -137,6 +142,7 @@ def draft_mandate(*, actor: Person, title: str, instruction: str, due_date, serv
     return mandate
 
 
+@refuses_null_characters
 def issue_mandate(*, actor: Person, mandate: Mandate) -> Mandate:
     """Issue the mandate: a saved filter is resolved into services now, and each
     service's manager is told and asked to acknowledge it."""
@@ -168,6 +174,7 @@ def issue_mandate(*, actor: Person, mandate: Mandate) -> Mandate:
     return mandate
 
 
+@refuses_null_characters
 def close_mandate(*, actor: Person, mandate: Mandate, note: str = "") -> Mandate:
     authority = authorise(actor, "close_mandate")
     with transaction.atomic():
@@ -184,6 +191,7 @@ def close_mandate(*, actor: Person, mandate: Mandate, note: str = "") -> Mandate
     return mandate
 
 
+@refuses_null_characters
 def remind_mandate(*, actor: Person, mandate: Mandate) -> int:
     """Remind the managers of the services not yet done; returns how many were reminded."""
     authority = authorise(actor, "remind_mandate")
@@ -204,12 +212,13 @@ def remind_mandate(*, actor: Person, mandate: Mandate) -> int:
 
 
 def _target(mandate_target: MandateTarget) -> MandateTarget:
-    target = MandateTarget.objects.select_for_update().select_related("mandate", "service").get(pk=mandate_target.pk)
+    target = MandateTarget.objects.select_for_update(no_key=True).select_related("mandate", "service").get(pk=mandate_target.pk)
     if target.mandate.status != Mandate.Status.ISSUED:
         raise Conflict(f"The mandate is {target.mandate.get_status_display().lower()}; it takes no more progress.", field="mandate")
     return target
 
 
+@refuses_null_characters
 def acknowledge_mandate(*, actor: Person, target: MandateTarget, note: str = "") -> MandateTarget:
     """The manager acknowledges the mandate for their service."""
     service = target.service
@@ -228,6 +237,7 @@ def acknowledge_mandate(*, actor: Person, target: MandateTarget, note: str = "")
     return target
 
 
+@refuses_null_characters
 def report_mandate_progress(*, actor: Person, target: MandateTarget, note: str, done: bool = False) -> MandateTarget:
     """The manager reports progress, and says when the service has done what was asked."""
     service = target.service
@@ -255,6 +265,7 @@ def report_mandate_progress(*, actor: Person, target: MandateTarget, note: str, 
 
 # ---------------------------------------------------------------- guidance
 
+@refuses_null_characters
 def draft_guidance(*, actor: Person, title: str, body: str, source: str, category: str, source_detail: str = "",
                    guidance: Guidance | None = None, expected_revision: int | None = None, coe=None) -> Guidance:
     """Write (or rewrite, while a draft) a piece of guidance; guidance drawn from a
@@ -302,6 +313,7 @@ def draft_guidance(*, actor: Person, title: str, body: str, source: str, categor
     return guidance
 
 
+@refuses_null_characters
 def publish_guidance(*, actor: Person, guidance: Guidance) -> Guidance:
     """Publish guidance to everyone; every service manager is asked to decide on it."""
     authority = authorise(actor, "publish_guidance")
@@ -322,6 +334,7 @@ def publish_guidance(*, actor: Person, guidance: Guidance) -> Guidance:
     return guidance
 
 
+@refuses_null_characters
 def withdraw_guidance(*, actor: Person, guidance: Guidance, reason: str) -> Guidance:
     authority = authorise(actor, "withdraw_guidance")
     reason = _prose(reason)
@@ -340,6 +353,7 @@ def withdraw_guidance(*, actor: Person, guidance: Guidance, reason: str) -> Guid
     return guidance
 
 
+@refuses_null_characters
 def decide_guidance(*, actor: Person, guidance: Guidance, service: Service, decision: str, rationale: str = "") -> GuidanceDecision:
     """The manager records that the service adopts the guidance, or rejects it with a
     rationale it will account for at its next assessment. A later decision replaces it."""
@@ -357,7 +371,7 @@ def decide_guidance(*, actor: Person, guidance: Guidance, service: Service, deci
         errors.add("service", f"{service.name} is decommissioned; it decides on no new guidance.")
     errors.raise_if_any()
     with transaction.atomic():
-        previous = GuidanceDecision.objects.select_for_update().filter(guidance=guidance, service=service).first()
+        previous = GuidanceDecision.objects.select_for_update(no_key=True).filter(guidance=guidance, service=service).first()
         before = {"decision": previous.decision, "rationale": previous.rationale} if previous else None
         if previous is None:
             record = GuidanceDecision.objects.create(guidance=guidance, service=service, decision=decision,
@@ -375,6 +389,7 @@ def decide_guidance(*, actor: Person, guidance: Guidance, service: Service, deci
 
 # ---------------------------------------------------------------- disputes
 
+@refuses_null_characters
 def raise_dispute(*, actor: Person, subject: str, description: str, service: Service | None = None,
                   other_service: Service | None = None, kind: str = Dispute.Kind.SERVICES) -> Dispute:
     """A manager raises a dispute between their service and another; or anyone, through
@@ -415,6 +430,7 @@ def raise_dispute(*, actor: Person, subject: str, description: str, service: Ser
     return dispute
 
 
+@refuses_null_characters
 def withdraw_dispute(*, actor: Person, dispute: Dispute, note: str = "") -> Dispute:
     authority = authorise(actor, "withdraw_dispute", subject=dispute.raised_by)
     with transaction.atomic():
@@ -430,6 +446,7 @@ def withdraw_dispute(*, actor: Person, dispute: Dispute, note: str = "") -> Disp
     return dispute
 
 
+@refuses_null_characters
 def resolve_dispute(*, actor: Person, dispute: Dispute, resolution: str, lever: str, mandate: Mandate | None = None,
                     contract_version: ContractVersion | None = None, assessment=None) -> Dispute:
     """The executive mediates: records the resolution and the lever it used — a mandate,
@@ -488,6 +505,7 @@ def _clean_needs(errors: Errors, needs) -> list[dict]:
     return out
 
 
+@refuses_null_characters
 def propose_needs(*, actor: Person, title: str, needs: list[dict], context: str = "") -> Proposal:
     """Anyone proposes needs the network may not meet (model 5.8)."""
     authority = authorise(actor, "propose_needs")
@@ -506,12 +524,13 @@ def propose_needs(*, actor: Person, title: str, needs: list[dict], context: str 
 
 
 def _open_proposal(proposal: Proposal) -> Proposal:
-    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update(no_key=True).get(pk=proposal.pk)
     if proposal.status != Proposal.Status.OPEN:
         raise Conflict(f"This proposal was decided already: {proposal.get_status_display().lower()}.", field="proposal")
     return proposal
 
 
+@refuses_null_characters
 def fold_proposal(*, actor: Person, proposal: Proposal, service: Service, note: str = "") -> ContractVersion:
     """The needs fit an existing service: open a draft of its contract with them added,
     for its manager to refine and submit — a contract alteration made with the manager."""
@@ -545,6 +564,7 @@ def fold_proposal(*, actor: Person, proposal: Proposal, service: Service, note: 
     return draft
 
 
+@refuses_null_characters
 def decline_proposal(*, actor: Person, proposal: Proposal, reason: str) -> Proposal:
     """The executive does not want the organisation to meet these needs, and says why."""
     authority = authorise(actor, "decide_proposal")
@@ -563,6 +583,7 @@ def decline_proposal(*, actor: Person, proposal: Proposal, reason: str) -> Propo
     return proposal
 
 
+@refuses_null_characters
 def establish_from_proposal(*, actor: Person, proposal: Proposal, content: dict, manager: Person | None = None) -> Service:
     """The executive wants the needs met and no service fits: a new service in discovery,
     its contract pre-filled from the proposal (``content`` is the finished contract)."""
@@ -600,6 +621,7 @@ def proposal_content(proposal: Proposal) -> dict:
 
 # ---------------------------------------------------------------- adaptation and delegation
 
+@refuses_null_characters
 def record_deviation(*, actor: Person, title: str, compromised: str, positive: str, negative: str, governance: str,
                      review_on, deviation: Deviation | None = None, expected_revision: int | None = None) -> Deviation:
     """Accept a compromise of the template as a deviation (model 10), or revise one."""
@@ -637,6 +659,7 @@ def record_deviation(*, actor: Person, title: str, compromised: str, positive: s
     return deviation
 
 
+@refuses_null_characters
 def retire_deviation(*, actor: Person, deviation: Deviation, reason: str) -> Deviation:
     authority = authorise(actor, "record_deviation")
     reason = _prose(reason)
@@ -658,6 +681,7 @@ def retire_deviation(*, actor: Person, deviation: Deviation, reason: str) -> Dev
 RESERVABLE = sorted(act for act, rule in ACTS.items() if "executive" in rule.rights)
 
 
+@refuses_null_characters
 def set_reserved_acts(*, actor: Person, acts: list[str]) -> Organisation:
     """The executive chooses which of its acts its team may not do in its name."""
     authority = authorise(actor, "set_reserved_acts")
@@ -666,7 +690,7 @@ def set_reserved_acts(*, actor: Person, acts: list[str]) -> Organisation:
     if unknown:
         raise InvalidInput(f"“{unknown[0]}” is not an act of the executive's.", field="acts")
     with transaction.atomic():
-        org = Organisation.objects.select_for_update().get(pk=Organisation.current().pk)
+        org = Organisation.objects.select_for_update(no_key=True).get(pk=Organisation.current().pk)
         before = list(org.reserved_acts or [])
         org.reserved_acts = chosen
         org.revision += 1
@@ -678,6 +702,7 @@ def set_reserved_acts(*, actor: Person, acts: list[str]) -> Organisation:
     return org
 
 
+@refuses_null_characters
 def read_notifications(*, actor: Person, person: Person, ids: list[int] | None = None) -> int:
     """Mark one's notifications as read (all of them, or those listed)."""
     authority = authorise(actor, "read_notifications", subject=person)

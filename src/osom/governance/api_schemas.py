@@ -16,7 +16,7 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from osom.api.schemas import PageQuery, PersonRef, ServiceRef
+from osom.api.schemas import PageQuery, PersonRef, RowId, ServiceRef
 from osom.lifecycle.api_schemas import Money
 from osom.lifecycle.models import AssessmentKind, AssessmentStatus
 from osom.network.stages import Evolution, Lifecycle, UserType
@@ -678,7 +678,7 @@ class NotificationPage(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(None, description="The notifications to mark as read; all of them when absent")
+    ids: list[RowId] | None = Field(None, description="The notifications to mark as read; all of them when absent")
 
 
 class ReadOut(Schema):

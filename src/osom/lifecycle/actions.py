@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from osom.core.numbers import as_id
 from osom.core import audit
+from osom.core.actions import refuses_null_characters
 from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Organisation, Person
 from osom.core.notify import notify
@@ -101,7 +102,10 @@ def _check_revision(obj, expected, what: str) -> None:
 
 
 def _lock(model, obj):
-    return model.objects.select_for_update().get(pk=obj.pk)
+    """The row as it is now, locked until the act ends: FOR NO KEY UPDATE on PostgreSQL,
+    which lets another act insert rows referring to it (an audit event naming the
+    service) while excluding every other lock of the row."""
+    return model.objects.select_for_update(no_key=True).get(pk=obj.pk)
 
 
 def _stage_label(stage: str) -> str:
@@ -129,6 +133,7 @@ def _clean_criterion(errors: Errors, name, meaning, link, stages, *, exclude_pk=
     return {"name": name, "meaning": meaning, "link": link, "stages": [s for s in ASSESSED_STAGES if s in stages]}
 
 
+@refuses_null_characters
 def add_criterion(*, actor: Person, name: str, meaning: str, link: str = "", stages=(),
                   source: str = CriterionSource.EXECUTIVE) -> Criterion:
     """The executive adds a criterion, e.g. from guidance it published or a mandate."""
@@ -150,6 +155,7 @@ def add_criterion(*, actor: Person, name: str, meaning: str, link: str = "", sta
     return criterion
 
 
+@refuses_null_characters
 def edit_criterion(*, actor: Person, criterion: Criterion, name: str, meaning: str, link: str = "", stages=(),
                    active: bool = True, expected_revision: int | None = None) -> Criterion:
     """Change a criterion's words, link or default stages, or retire it. Published
@@ -221,27 +227,30 @@ def _write_items(assessment: Assessment, criteria: list[Criterion]) -> None:
             AssessmentCriterion.objects.create(assessment=assessment, criterion=criterion, position=position)
 
 
+@refuses_null_characters
 def schedule_assessment(*, actor: Person, service: Service, kind: str, scheduled_for, assessors, criteria=None,
                         agenda_note: str = "", reassesses: Assessment | None = None) -> Assessment:
     """Schedule an assessment of a service at its current stage: a stage transition,
     a periodic live assessment or a reassessment, with its assessors and criteria
     (by default, the criteria that suit the stage)."""
     authority = authorise(actor, "schedule_assessment", service=service)
-    errors = Errors()
-    if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
-        raise InvalidInput(f"{service.name} is decommissioned; there is nothing left to assess.", field="service")
-    if service.current_version_id is None:
-        raise InvalidInput(f"{service.name} has no approved contract to assess.", field="service")
-    data = _clean_agenda(errors, service, kind=kind or "", scheduled_for=scheduled_for, assessors=assessors,
-                         criteria=criteria)
-    if reassesses is not None:
-        reassesses = Assessment.objects.get(pk=reassesses.pk)
-        if reassesses.service_id != service.pk:
-            errors.add("reassesses", "A reassessment follows a report on the same service.")
-        elif reassesses.status != AssessmentStatus.PUBLISHED or reassesses.result != Result.NOT_MET:
-            errors.add("reassesses", "Only a published report whose result was Not Met is reassessed.")
-    errors.raise_if_any()
     with transaction.atomic():
+        # decided on the service as it is now, locked: two schedulings at once make one assessment
+        service = _lock(Service, service)
+        if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
+            raise InvalidInput(f"{service.name} is decommissioned; there is nothing left to assess.", field="service")
+        if service.current_version_id is None:
+            raise InvalidInput(f"{service.name} has no approved contract to assess.", field="service")
+        errors = Errors()
+        data = _clean_agenda(errors, service, kind=kind or "", scheduled_for=scheduled_for, assessors=assessors,
+                             criteria=criteria)
+        if reassesses is not None:
+            reassesses = Assessment.objects.get(pk=reassesses.pk)
+            if reassesses.service_id != service.pk:
+                errors.add("reassesses", "A reassessment follows a report on the same service.")
+            elif reassesses.status != AssessmentStatus.PUBLISHED or reassesses.result != Result.NOT_MET:
+                errors.add("reassesses", "Only a published report whose result was Not Met is reassessed.")
+        errors.raise_if_any()
         open_one = service.assessments.filter(status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA]).first()
         if open_one is not None:
             raise Conflict(f"{service.name} already has an assessment on {open_one.scheduled_for:%d %b %Y}; "
@@ -268,6 +277,7 @@ def _open(assessment: Assessment, *states: str) -> None:
         raise Conflict(f"This assessment cannot do that now: {labels[assessment.status]}.", field="assessment")
 
 
+@refuses_null_characters
 def edit_assessment(*, actor: Person, assessment: Assessment, scheduled_for, assessors, criteria, agenda_note: str = "",
                     expected_revision: int | None = None) -> Assessment:
     """Change the date, assessors, criteria or note of an assessment not yet reported on.
@@ -321,6 +331,7 @@ def _email_agenda(assessment: Assessment, *, changed: bool = False) -> None:
     notify([manager], subject, reverse("lifecycle:assessment", args=[assessment.pk]), subject=subject, body=body)
 
 
+@refuses_null_characters
 def publish_assessment_agenda(*, actor: Person, assessment: Assessment) -> Assessment:
     """Publish the agenda in advance: it shows on the service page and the manager is emailed."""
     service = assessment.service
@@ -340,6 +351,7 @@ def publish_assessment_agenda(*, actor: Person, assessment: Assessment) -> Asses
     return assessment
 
 
+@refuses_null_characters
 def cancel_assessment(*, actor: Person, assessment: Assessment, reason: str) -> Assessment:
     service = assessment.service
     authority = authorise(actor, "cancel_assessment", service=service)
@@ -357,6 +369,7 @@ def cancel_assessment(*, actor: Person, assessment: Assessment, reason: str) -> 
     return assessment
 
 
+@refuses_null_characters
 def record_assessment_decisions(*, actor: Person, assessment: Assessment, decisions: dict | None = None,
                                 result: str | None = None, outcome: str | None = None, summary: str | None = None,
                                 expected_revision: int | None = None) -> Assessment:
@@ -454,6 +467,7 @@ def _check_report(assessment, service, chosen, budget_amount, budget_period, dec
     return condition, reasons, path, amount, period
 
 
+@refuses_null_characters
 def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_amount=None, budget_period: str = "",
                               decommission_condition: str = "", decommission_reasons: str = "", migration_path: str = "",
                               expected_revision: int | None = None) -> Assessment:
@@ -552,6 +566,7 @@ def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_a
     return assessment
 
 
+@refuses_null_characters
 def add_report_addendum(*, actor: Person, assessment: Assessment, text: str) -> ReportAddendum:
     """A later correction or note on a published report; the report itself never changes."""
     service = assessment.service
@@ -568,6 +583,7 @@ def add_report_addendum(*, actor: Person, assessment: Assessment, text: str) -> 
     return addendum
 
 
+@refuses_null_characters
 def set_assessment_cadence(*, actor: Person, days, service: Service | None = None) -> None:
     """How often live services are assessed: the organisation's default, or (with
     ``service``) one service's own interval; ``days=None`` with a service returns it to
@@ -622,6 +638,7 @@ def allocation_balance(allocation: BudgetAllocation) -> dict:
             "remaining": allocation.amount - spent - reinvested}
 
 
+@refuses_null_characters
 def allocate_budget(*, actor: Person, service: Service, period: str, amount, stage: str | None = None,
                     note: str = "") -> BudgetAllocation:
     """The executive allocates money to a service for a period, at its stage."""
@@ -645,6 +662,7 @@ def allocate_budget(*, actor: Person, service: Service, period: str, amount, sta
     return allocation
 
 
+@refuses_null_characters
 def record_spend(*, actor: Person, allocation: BudgetAllocation, amount, spent_on, description: str) -> Spend:
     """Money spent against an allocation, recorded by the service's manager or team."""
     service = allocation.service
@@ -667,6 +685,7 @@ def record_spend(*, actor: Person, allocation: BudgetAllocation, amount, spent_o
     return spend
 
 
+@refuses_null_characters
 def reinvest_savings(*, actor: Person, allocation: BudgetAllocation, amount, purpose: str) -> Reinvestment:
     """The manager re-invests savings found against an allocation (model 5.3)."""
     service = allocation.service
@@ -676,6 +695,8 @@ def reinvest_savings(*, actor: Person, allocation: BudgetAllocation, amount, pur
     purpose = _text(purpose)
     if not purpose:
         errors.add("purpose", "Say what the savings are re-invested in.")
+    elif len(purpose) > 300:
+        errors.add("purpose", "Keep what they are re-invested in to 300 characters.")
     errors.raise_if_any()
     with transaction.atomic():
         allocation = _lock(BudgetAllocation, allocation)
@@ -690,6 +711,7 @@ def reinvest_savings(*, actor: Person, allocation: BudgetAllocation, amount, pur
     return reinvestment
 
 
+@refuses_null_characters
 def request_funding(*, actor: Person, service: Service, kind: str, period: str, rationale: str, amount=None) -> FundingRequest:
     """A manager who cannot meet the contract on the budget asks the executive to
     expand the budget, or to narrow the scope."""
@@ -715,6 +737,7 @@ def request_funding(*, actor: Person, service: Service, kind: str, period: str, 
     return request
 
 
+@refuses_null_characters
 def decide_funding_request(*, actor: Person, request: FundingRequest, grant: bool, note: str = "",
                            amount=None) -> FundingRequest:
     """The executive grants or declines a funding request, saying why. Granting an

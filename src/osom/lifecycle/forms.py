@@ -316,7 +316,7 @@ class SpendForm(_AgainstAllocation):
 
 class ReinvestForm(_AgainstAllocation):
     amount = _Text(label="Amount of savings re-invested", widget=_money_input())
-    purpose = _Text(label="Re-invested in", max_length=400)
+    purpose = _Text(label="Re-invested in", max_length=300)
 
 
 class FundingRequestForm(forms.Form):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from osom.core import audit
+from osom.core.actions import refuses_null_characters
 from osom.core.errors import Conflict, InvalidInput
 from osom.core.models import Organisation, Person
 from osom.core.notify import notify
@@ -112,6 +113,7 @@ def _appoint(service: Service, person: Person, actor: Person, reason: str) -> No
     service.save(update_fields=["manager", "revision"])
 
 
+@refuses_null_characters
 def establish_service(*, actor: Person, content: dict, manager: Person | None = None) -> Service:
     """Establish a new service (model 5.2): publish its contract, which the seven drafting
     steps wrote, and appoint its manager. A new service starts in discovery."""
@@ -133,6 +135,7 @@ def establish_service(*, actor: Person, content: dict, manager: Person | None = 
 ADOPTABLE_STAGES = (Lifecycle.DISCOVERY, Lifecycle.ALPHA, Lifecycle.BETA, Lifecycle.LIVE)
 
 
+@refuses_null_characters
 def adopt_existing_service(
     *, actor: Person, content: dict, lifecycle_stage: str, manager: Person | None = None
 ) -> Service:
@@ -162,6 +165,7 @@ def adopt_existing_service(
     return service
 
 
+@refuses_null_characters
 def appoint_manager(*, actor: Person, service: Service, person: Person, reason: str = "") -> Appointment:
     """Appoint the service's manager; with a manager already in post this replaces them,
     which the executive may keep to itself, and needs a reason."""
@@ -192,12 +196,20 @@ def appoint_manager(*, actor: Person, service: Service, person: Person, reason: 
     return appointment
 
 
+# Row locks are FOR NO KEY UPDATE on PostgreSQL (SQLite has none: its writers take turns).
+# They exclude each other, yet let another act insert rows that refer to the locked row,
+# which FOR UPDATE would block: approving a version (the service locked, then waiting for
+# the version) and returning it (the version locked, then its audit event, which names
+# the service, waiting for the service) would deadlock. A row an act deletes is locked
+# FOR UPDATE, as the delete needs.
+
+
 def _lock_service(service: Service) -> Service:
-    return Service.objects.select_for_update().get(pk=service.pk)
+    return Service.objects.select_for_update(no_key=True).get(pk=service.pk)
 
 
 def _lock_version(version: ContractVersion) -> ContractVersion:
-    return ContractVersion.objects.select_for_update().get(pk=version.pk)
+    return ContractVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
 
 
 def _new_draft(actor: Person, service: Service, change_note: str = "") -> ContractVersion:
@@ -228,6 +240,7 @@ def _new_draft(actor: Person, service: Service, change_note: str = "") -> Contra
     return version
 
 
+@refuses_null_characters
 def draft_contract_version(*, actor: Person, service: Service, change_note: str = "") -> ContractVersion:
     """Open a new draft of the contract, starting from the current approved version.
     A service has at most one open draft at a time."""
@@ -252,6 +265,7 @@ def _check_revision(version: ContractVersion, expected: int | None) -> None:
         )
 
 
+@refuses_null_characters
 def edit_contract_draft(
     *, actor: Person, version: ContractVersion, content: dict, change_note: str | None = None, expected_revision: int | None = None
 ) -> ContractVersion:
@@ -281,12 +295,13 @@ def edit_contract_draft(
     return version
 
 
+@refuses_null_characters
 def discard_contract_draft(*, actor: Person, version: ContractVersion) -> None:
     """Throw away a draft that will not be submitted."""
     service = version.service
     authority = authorise(actor, "discard_contract_draft", service=service)
     with transaction.atomic():
-        version = _lock_version(version)
+        version = ContractVersion.objects.select_for_update().get(pk=version.pk)  # to be deleted
         if version.status == VersionStatus.APPROVED:
             raise Conflict(f"Version {version.number} is approved and is kept for ever.", field="version")
         number = version.number
@@ -297,6 +312,7 @@ def discard_contract_draft(*, actor: Person, version: ContractVersion) -> None:
         version.delete()
 
 
+@refuses_null_characters
 def submit_contract_version(*, actor: Person, version: ContractVersion) -> ContractVersion:
     """The manager submits a draft to the executive for approval."""
     service = version.service
@@ -318,6 +334,7 @@ def submit_contract_version(*, actor: Person, version: ContractVersion) -> Contr
     return version
 
 
+@refuses_null_characters
 def approve_contract_version(*, actor: Person, version: ContractVersion, expected_revision: int | None = None) -> ContractVersion:
     """The executive approves a submitted version; it becomes the current contract and
     never changes again."""
@@ -359,6 +376,7 @@ def approve_contract_version(*, actor: Person, version: ContractVersion, expecte
     return version
 
 
+@refuses_null_characters
 def return_contract_version(*, actor: Person, version: ContractVersion, reason: str) -> ContractVersion:
     """The executive sends a submitted version back to its manager as a draft, saying why."""
     service = version.service
@@ -383,6 +401,7 @@ def return_contract_version(*, actor: Person, version: ContractVersion, reason: 
     return version
 
 
+@refuses_null_characters
 def alter_contract(*, actor: Person, service: Service, content: dict, reason: str, risk: str) -> ContractVersion:
     """The executive alters an approved contract (model 5.2): a new approved version,
     with the reason for the change and the risk it carries on record."""
@@ -445,6 +464,7 @@ def _draft_for_change(actor: Person, service: Service) -> ContractVersion:
     return draft
 
 
+@refuses_null_characters
 def add_dependency(*, actor: Person, service: Service, provider: Service, note: str = "") -> DependencyResult:
     """Record in the service's draft contract that it consumes ``provider``. Opens a
     draft if none is open. A cycle is allowed but reported, naming the services in it."""
@@ -476,6 +496,7 @@ def add_dependency(*, actor: Person, service: Service, provider: Service, note: 
     return DependencyResult(draft, dependency, cycle)
 
 
+@refuses_null_characters
 def remove_dependency(*, actor: Person, service: Service, provider: Service) -> ContractVersion:
     """Take ``provider`` out of the service's draft contract (opening a draft if needed)."""
     authority = authorise(actor, "remove_dependency", service=service)
@@ -497,6 +518,7 @@ def remove_dependency(*, actor: Person, service: Service, provider: Service) -> 
     return draft
 
 
+@refuses_null_characters
 def add_team_member(
     *, actor: Person, service: Service, person: Person, role: ProfessionalRole | None, level: str
 ) -> TeamMembership:
@@ -511,9 +533,11 @@ def add_team_member(
         errors["level"] = [f"“{level}” is not a level: use one of {', '.join(dict(LEVELS))}."]
     if errors:
         raise InvalidInput.collect(errors)
-    if service.team.filter(person=person, ended_at__isnull=True).exists():
-        raise InvalidInput(f"{person} is already in {service.name}'s team.", field="person")
     with transaction.atomic():
+        # checked on the service locked, so that two additions at once make one membership
+        service = _lock_service(service)
+        if service.team.filter(person=person, ended_at__isnull=True).exists():
+            raise InvalidInput(f"{person} is already in {service.name}'s team.", field="person")
         membership = TeamMembership.objects.create(service=service, person=person, role=role, level=level, added_by=actor)
         audit.record(
             actor, "add_team_member", membership, authority=authority, service=service,
@@ -523,12 +547,14 @@ def add_team_member(
     return membership
 
 
+@refuses_null_characters
 def remove_team_member(*, actor: Person, membership: TeamMembership) -> TeamMembership:
     """The manager ends someone's membership of the team; the history is kept."""
     service = membership.service
     authority = authorise(actor, "remove_team_member", service=service)
     with transaction.atomic():
-        membership = TeamMembership.objects.select_for_update().select_related("person", "role").get(pk=membership.pk)
+        membership = TeamMembership.objects.select_for_update(no_key=True, of=("self",)).select_related(
+            "person", "role").get(pk=membership.pk)
         if membership.ended_at is not None:
             raise InvalidInput(f"{membership.person} already left {service.name}'s team.", field="membership")
         membership.ended_at = timezone.now()

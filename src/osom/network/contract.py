@@ -394,7 +394,7 @@ def write_decommissioned_version(*, actor: Person, service: Service, reasons: st
     """Part of the act that decommissions a service (it records no audit event of its
     own): a new approved contract version keeping the reasons, so the organisation keeps
     the lesson, and the migration path for consumers (model 5.2)."""
-    service = Service.objects.select_for_update().get(pk=service.pk)
+    service = Service.objects.select_for_update(no_key=True).get(pk=service.pk)
     number = (service.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     content = read_content(service.current_version)
     now = timezone.now()

@@ -2,7 +2,15 @@
 document.addEventListener("DOMContentLoaded", function () {
   // Move focus to an error summary so keyboard and screen-reader users hear it first.
   var summary = document.querySelector(".error-summary");
-  if (summary) { summary.focus(); }
+  if (summary) {
+    summary.focus();
+    // A form sent to an address with a #fragment (a form in a <details>) lands there, and
+    // the browser moves the focus to that fragment after this runs: take it back, unless
+    // the person has already moved it.
+    window.addEventListener("load", function () {
+      if (!document.activeElement || document.activeElement === document.body) { summary.focus(); }
+    });
+  }
   // "Add another" rows in repeating forms: clone the template row, renumbering its fields.
   document.querySelectorAll("[data-add-row]").forEach(function (button) {
     button.addEventListener("click", function () {
