@@ -459,21 +459,13 @@ def verify_corrective_action(request: HttpRequest, action_id: int, payload: Acti
     return _action_body(action.pk)
 
 
-def _guidance_start(coe: CorrectionOfError) -> tuple[str, str]:
-    """What guidance drawn from a CoE starts from: its title, and what it teaches."""
-    parts = [f"**{heading}**\n\n{text.strip()}" for heading, text in (
-        ("Lessons learned", coe.lessons), ("Trade-offs to avoid", coe.trade_offs_to_avoid)) if text.strip()]
-    body = "\n\n".join(parts) or f"What every service can learn from “{coe.title}” ({coe.service.name})."
-    return f"Learning from “{coe.title}”"[:200], body
-
-
 @router.post("/coes/{coe_id}/guidance", response={201: CoEGuidanceOut, **WRITE_ERRORS})
 def draft_guidance_from_coe(request: HttpRequest, coe_id: int, payload: CoEGuidanceIn):
     """The executive starts a draft of guidance from a published CoE, linked back to it:
     by default titled after it, with its lessons and the trade-offs to avoid as the body.
     Rewrite and publish it with ``PUT /guidance/{id}`` and ``POST /guidance/{id}/publish``."""
     coe = _coe(coe_id)
-    title, body = _guidance_start(coe)
+    title, body = queries.guidance_seed(coe)
     guidance = governance_actions.draft_guidance(
         actor=actor(request), title=payload.title.strip() or title, body=payload.body.strip() or body,
         source=Guidance.Source.COE, category=str(payload.category), coe=coe)

@@ -986,10 +986,10 @@ def cmd_coe_guidance(args) -> int:
     from osom.governance import actions as governance_actions
     from osom.governance.models import Guidance
 
-    from .api import _guidance_start
+    from .queries import guidance_seed
 
     coe = _coe(args.id)
-    title, body = _guidance_start(coe)
+    title, body = guidance_seed(coe)
     guidance = governance_actions.draft_guidance(
         actor=_person(args.as_email), title=(args.title or "").strip() or title,
         body=_given(args, "body").strip() or body, source=Guidance.Source.COE, category=args.category, coe=coe)

@@ -194,14 +194,8 @@ def _draft_refusal(request, coe: CorrectionOfError) -> str | None:
 
 
 def _guidance_seed(coe: CorrectionOfError) -> dict:
-    """A first draft of guidance from a CoE: its lessons and the trade-offs to avoid."""
-    parts = []
-    if coe.lessons.strip():
-        parts.append(f"**Lessons learned**\n\n{coe.lessons.strip()}")
-    if coe.trade_offs_to_avoid.strip():
-        parts.append(f"**Trade-offs to avoid**\n\n{coe.trade_offs_to_avoid.strip()}")
-    body = "\n\n".join(parts) or f"What every service can learn from “{coe.title}” ({coe.service.name})."
-    return {"title": f"Learning from “{coe.title}”"[:200], "body": body}
+    title, body = queries.guidance_seed(coe)
+    return {"title": title, "body": body}
 
 
 def _coe_context(request, coe: CorrectionOfError, *, bound: dict | None = None, add_form=None, guidance_form=None,

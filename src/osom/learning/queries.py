@@ -35,15 +35,19 @@ __all__ = [
     "cell_colour",
     "coe_library",
     "coverage",
+    "guidance_seed",
     "heat_map",
     "learning_figures",
     "open_roles_for",
+    "overdue_actions",
     "patterns_by_cell",
     "previous_round",
     "repeated_problems",
     "round_cells",
     "round_change",
     "round_grid",
+    "standing_round",
+    "standing_rounds",
     "work_on_next",
 ]
 
@@ -314,6 +318,15 @@ def learning_figures(*, today: dt.date | None = None, service: Service | None = 
         "unreviewed": CorrectionOfError.objects.filter(status=CorrectionOfError.Status.PUBLISHED,
                                                        **({"service": service} if service else {})).count(),
     }
+
+
+def guidance_seed(coe: CorrectionOfError) -> tuple[str, str]:
+    """What guidance drawn from a CoE starts from: a title after it, and as its body the
+    lessons learned and the trade-offs to avoid."""
+    parts = [f"**{heading}**\n\n{text.strip()}" for heading, text in (
+        ("Lessons learned", coe.lessons), ("Trade-offs to avoid", coe.trade_offs_to_avoid)) if text.strip()]
+    body = "\n\n".join(parts) or f"What every service can learn from “{coe.title}” ({coe.service.name})."
+    return f"Learning from “{coe.title}”"[:200], body
 
 
 def overdue_actions(*, person=None, services=None, limit: int = 50):
