@@ -84,7 +84,10 @@ def test_the_burn_up_counts_the_acknowledgements_and_completions_recorded(cast):
         actions.report_mandate_progress(actor=cast.manager, target=parking, note="All pages moved.", done=True)
 
     points = burn_up(mandate)
-    day = lambda n: (start + n * DAY).date().isoformat()
+
+    def day(n: int) -> str:
+        return (start + n * DAY).date().isoformat()
+
     by_day = {p["date"]: (p["done"], p["acknowledged"], p["total"]) for p in points}
     assert points[0]["date"] == day(0)
     assert {d: by_day[d] for d in (day(0), day(5), day(8), day(10))} == {

@@ -126,7 +126,10 @@ def diff_versions(older: ContractVersion, newer: ContractVersion) -> ContractDif
             diff.needs_changed.append(Change("Need", before, after, key=k))
 
     a_m, b_m = {m["key"]: m for m in a["metrics"]}, {m["key"]: m for m in b["metrics"]}
-    describe = lambda m: f"{m['name']} ({m['unit']}" + (f", target {_metric_value(m, 'target')}" if m["target"] is not None else "") + ")"
+    def describe(m: dict) -> str:
+        target = f", target {_metric_value(m, 'target')}" if m["target"] is not None else ""
+        return f"{m['name']} ({m['unit']}{target})"
+
     diff.metrics_added = [{"key": k, "text": describe(m)} for k, m in b_m.items() if k not in a_m]
     diff.metrics_removed = [{"key": k, "text": describe(m)} for k, m in a_m.items() if k not in b_m]
     for k in a_m.keys() & b_m.keys():
