@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import argparse
 
-from osom.governance.cli import GUIDANCE_CATEGORIES
+# the table, paging and shortening helpers are the governance commands' own
+from osom.governance.cli import GUIDANCE_CATEGORIES, _limit, _more, _short, _table
 
 __all__ = ["LETTERS", "register"]
 
@@ -341,28 +342,6 @@ def register(sub) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def _table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
-
-
-def _more(total: int, shown: int) -> None:
-    if total > shown:
-        print(f"… and {total - shown} more (--limit).")
-
-
-def _limit(value: int) -> int:
-    from osom.core.errors import InvalidInput
-
-    if value < 1:
-        raise InvalidInput("Give a limit of at least 1.", field="limit")
-    return value
-
-
-def _short(text: str, width: int = 60) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _day(moment) -> str:
