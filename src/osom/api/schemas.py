@@ -17,7 +17,7 @@ validates against it. Conventions, the same everywhere:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -30,7 +30,7 @@ from osom.network.models import ContractVersion, Service
 from osom.network.stages import LEVELS, Direction, Evolution, Lifecycle, MetricKind, UserType, VersionStatus
 
 __all__ = [
-    "ErrorOut", "READ_ERRORS", "WRITE_ERRORS", "MAX_OFFSET", "RowId", "PageQuery", "page", "decimal_text",
+    "ErrorOut", "READ_ERRORS", "WRITE_ERRORS", "MAX_OFFSET", "RowId", "WholeNumber", "Day", "Moment", "PageQuery", "page", "decimal_text",
     "PersonRef", "ServiceRef", "PersonOrId",
     # services
     "ServiceFilters", "ServiceRow", "ServicePage", "ServiceDetail", "service_detail",
@@ -73,14 +73,34 @@ MAX_LIMIT = 500
 # OFFSET takes: a larger offset is refused (422) instead of reaching the database.
 MAX_OFFSET = 10**9
 
-RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+def _whole_number(value: Any) -> Any:
+    """JSON's true and false, and numbers with a fraction, are not whole numbers here:
+    refused instead of read as 1, 0 or a truncated value."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("give a whole number")
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    """A date or time arrives as ISO 8601 text; a bare number is refused, not read as a
+    count of seconds since 1970."""
+    if value is not None and not isinstance(value, (str, date)):
+        raise ValueError("give a date as text, YYYY-MM-DD (a time as YYYY-MM-DDTHH:MM:SS)")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Day = Annotated[date, BeforeValidator(_date_text)]
+Moment = Annotated[datetime, BeforeValidator(_date_text)]
+
+RowId = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=2**63 - 1)]
 """The id of a row: positive and within the 64 bits the databases store, so an id
 beyond them is refused (422) naming the field instead of reaching the database."""
 
 
 class PageQuery(Schema):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"How many rows to return (at most {MAX_LIMIT})")
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description=f"How many matching rows to skip (at most {MAX_OFFSET})")
+    limit: WholeNumber = Field(50, ge=1, le=MAX_LIMIT, description=f"How many rows to return (at most {MAX_LIMIT})")
+    offset: WholeNumber = Field(0, ge=0, le=MAX_OFFSET, description=f"How many matching rows to skip (at most {MAX_OFFSET})")
 
 
 def page(qs: QuerySet, query: PageQuery) -> dict[str, Any]:
@@ -117,7 +137,7 @@ RoleOrId = Annotated[
 
 
 class PersonRef(Schema):
-    id: int
+    id: WholeNumber
     name: str
     email: str
 
@@ -211,11 +231,11 @@ class DraftIn(Schema):
 
 class DraftEditIn(ContractIn):
     change_note: str | None = Field(None, description="What changed and why; unchanged when null")
-    expected_revision: int = Field(description="The draft's revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The draft's revision the client last read; 409 if it has moved on")
 
 
 class ApproveIn(Schema):
-    expected_revision: int | None = Field(None, description="The revision the executive read; 409 if it has moved on")
+    expected_revision: WholeNumber | None = Field(None, description="The revision the executive read; 409 if it has moved on")
 
 
 class ReturnIn(Schema):
@@ -250,23 +270,23 @@ class ConsumerOut(Schema):
 
 
 class VersionSummary(Schema):
-    number: int
+    number: WholeNumber
     status: VersionStatus
-    revision: int = Field(description="Moves on each change to a draft; send it back to detect concurrent edits")
+    revision: WholeNumber = Field(description="Moves on each change to a draft; send it back to detect concurrent edits")
     name: str
     lifecycle_stage: Lifecycle
     change_note: str
     is_alteration: bool
     created_by: PersonRef
-    created_at: datetime
-    submitted_at: datetime | None
+    created_at: Moment
+    submitted_at: Moment | None
     approved_by: PersonRef | None
-    approved_at: datetime | None
+    approved_at: Moment | None
 
 
 class VersionPage(Schema):
     items: list[VersionSummary]
-    count: int
+    count: WholeNumber
 
 
 class VersionOut(VersionSummary):
@@ -350,8 +370,8 @@ class DependencyDiff(Schema):
 class ContractDiffOut(Schema):
     """How the contract changed from one version to another."""
 
-    from_version: int
-    to_version: int
+    from_version: WholeNumber
+    to_version: WholeNumber
     changed: bool
     fields: list[ChangeOut] = Field(description="Headline and description fields, with before and after")
     needs: ListDiff = Field(description="Needs by key")
@@ -381,18 +401,18 @@ class ServiceRow(Schema):
     user_type: UserType
     adopted: bool
     manager: PersonRef | None
-    consumes_count: int = Field(description="Services its current contract consumes")
-    consumed_by_count: int = Field(description="Services whose current contract consumes it")
-    needs_count: int = Field(description="User needs in its current contract")
+    consumes_count: WholeNumber = Field(description="Services its current contract consumes")
+    consumed_by_count: WholeNumber = Field(description="Services whose current contract consumes it")
+    needs_count: WholeNumber = Field(description="User needs in its current contract")
 
 
 class ServicePage(Schema):
     items: list[ServiceRow]
-    count: int
+    count: WholeNumber
 
 
 class ProfessionalRoleOut(Schema):
-    id: int
+    id: WholeNumber
     framework: str
     job_family: str
     name: str
@@ -400,16 +420,16 @@ class ProfessionalRoleOut(Schema):
 
 class RolePage(Schema):
     items: list[ProfessionalRoleOut]
-    count: int
+    count: WholeNumber
 
 
 class TeamMemberOut(Schema):
-    id: int = Field(description="The membership's id, for DELETE /services/{slug}/team/{id}")
+    id: WholeNumber = Field(description="The membership's id, for DELETE /services/{slug}/team/{id}")
     person: PersonRef
     role: ProfessionalRoleOut
     level: str
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: Moment
+    ended_at: Moment | None
 
 
 def team_member_out(m) -> dict[str, Any]:
@@ -420,8 +440,8 @@ def team_member_out(m) -> dict[str, Any]:
 
 class AppointmentOut(Schema):
     person: PersonRef
-    started_at: datetime
-    ended_at: datetime | None = Field(description="Null for the manager in post")
+    started_at: Moment
+    ended_at: Moment | None = Field(description="Null for the manager in post")
     appointed_by: PersonRef
     reason: str
 
@@ -436,11 +456,11 @@ class ServiceDetail(Schema):
     evolution_stage: Evolution
     user_type: UserType
     adopted: bool
-    established_at: datetime
-    revision: int
+    established_at: Moment
+    revision: WholeNumber
     manager: PersonRef | None
     current_contract: VersionOut | None = Field(description="The current approved version")
-    open_draft: int | None = Field(description="Number of the draft or submitted version, if one is open")
+    open_draft: WholeNumber | None = Field(description="Number of the draft or submitted version, if one is open")
     consumes: list[DependencyOut] = Field(description="Services its current contract consumes")
     consumed_by: list[ConsumerOut] = Field(description="Services whose current contract consumes it")
     cycle: list[str] = Field(description="Names of the services in a dependency cycle through it, if any")
@@ -474,8 +494,8 @@ def service_detail(detail: dict[str, Any], cycle: list[str]) -> dict[str, Any]:
 class DependencyAdded(Schema):
     """What adding a dependency did: the draft it went into and any cycle it closed."""
 
-    version: int = Field(description="Number of the draft the dependency was written into")
-    revision: int = Field(description="The draft's revision after the change")
+    version: WholeNumber = Field(description="Number of the draft the dependency was written into")
+    revision: WholeNumber = Field(description="The draft's revision after the change")
     provider: str
     provider_name: str
     note: str
@@ -491,13 +511,13 @@ class PersonFilters(PageQuery):
 
 
 class PersonOut(Schema):
-    id: int
+    id: WholeNumber
     name: str
     email: str
     role: Role
     areas_of_interest: list[str] = Field(description="For executive team members: finance, security, risk…")
     is_active: bool
-    joined_at: datetime
+    joined_at: Moment
     manages: list[ServiceRef] = Field(description="The services this person manages now")
 
     @staticmethod
@@ -511,16 +531,16 @@ class PersonOut(Schema):
 
 class PersonPage(Schema):
     items: list[PersonOut]
-    count: int
+    count: WholeNumber
 
 
 class MembershipOut(Schema):
-    id: int
+    id: WholeNumber
     service: ServiceRef
     role: ProfessionalRoleOut
     level: str
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: Moment
+    ended_at: Moment | None
 
 
 class PersonDetail(PersonOut):
@@ -550,8 +570,8 @@ class AuditFilters(PageQuery):
 class AuditEventOut(Schema):
     """One recorded act: who did what, on whose authority, to what, and why."""
 
-    id: int
-    at: datetime
+    id: WholeNumber
+    at: Moment
     actor: PersonRef | None
     actor_label: str
     authority: str = Field(description="In whose right the actor acted: executive, service_manager, team_member, self")
@@ -569,7 +589,7 @@ class AuditEventOut(Schema):
 
 class AuditPage(Schema):
     items: list[AuditEventOut]
-    count: int
+    count: WholeNumber
 
 
 class OrganisationOut(Schema):
@@ -581,7 +601,7 @@ class OrganisationOut(Schema):
     executive_team_name: str
     service_manager_name: str
     reserved_acts: list[str] = Field(description="Acts the executive keeps to itself")
-    revision: int
+    revision: WholeNumber
 
 
 class TerminologyIn(Schema):
@@ -590,7 +610,7 @@ class TerminologyIn(Schema):
     executive_name: str | None = None
     executive_team_name: str | None = None
     service_manager_name: str | None = None
-    expected_revision: int = Field(description="The revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The revision the client last read; 409 if it has moved on")
 
     def values(self) -> dict[str, Any]:
         """The names given, and only those."""
@@ -599,17 +619,17 @@ class TerminologyIn(Schema):
 
 class TokenIn(Schema):
     label: str = Field("", description="What the token is for")
-    days: int | None = Field(90, description="How long it lasts, 1 to 3650 days; null for a token that never expires")
+    days: WholeNumber | None = Field(90, description="How long it lasts, 1 to 3650 days; null for a token that never expires")
 
 
 class TokenOut(Schema):
-    id: int
+    id: WholeNumber
     label: str
     prefix: str = Field(description="The token's first characters, to recognise it")
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: Moment
+    expires_at: Moment | None
+    revoked_at: Moment | None
+    last_used_at: Moment | None
 
 
 class TokenIssued(TokenOut):
@@ -618,4 +638,4 @@ class TokenIssued(TokenOut):
 
 class TokenPage(Schema):
     items: list[TokenOut]
-    count: int
+    count: WholeNumber

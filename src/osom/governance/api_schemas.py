@@ -10,13 +10,12 @@ and take ``limit`` and ``offset``; people are ``{"id", "name", "email"}`` and se
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from osom.api.schemas import PageQuery, PersonRef, RowId, ServiceRef
+from osom.api.schemas import Day, Moment, WholeNumber, PageQuery, PersonRef, RowId, ServiceRef
 from osom.lifecycle.api_schemas import Money
 from osom.lifecycle.models import AssessmentKind, AssessmentStatus
 from osom.network.stages import Evolution, Lifecycle, UserType
@@ -96,7 +95,7 @@ class ScopeFilterIn(Schema):
 class MandateIn(Schema):
     title: str
     instruction: str = Field(description="What must change, in Markdown")
-    due_date: dt.date = Field(description="By when")
+    due_date: Day = Field(description="By when")
     services: list[str] = Field(
         default_factory=list, description="Slugs of the services it applies to; or give scope_filter instead"
     )
@@ -106,7 +105,7 @@ class MandateIn(Schema):
 
 
 class MandateEditIn(MandateIn):
-    expected_revision: int = Field(description="The draft's revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The draft's revision the client last read; 409 if it has moved on")
 
 
 class CloseIn(Schema):
@@ -125,46 +124,46 @@ class ProgressIn(Schema):
 class MandateRow(Schema):
     """A mandate as lists show it, with its progress."""
 
-    id: int
+    id: WholeNumber
     title: str
     status: MandateStatus
-    due_date: dt.date
+    due_date: Day
     scope_description: str = Field(description="The services it applies to, in words")
     created_by: PersonRef
-    created_at: dt.datetime
-    issued_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    last_reminded_at: dt.datetime | None
-    revision: int = Field(description="Send it back as expected_revision to rewrite a draft")
-    total: int = Field(description="Services it applies to")
-    acknowledged: int = Field(description="Services that acknowledged it (those done included)")
-    done: int = Field(description="Services that have done what it asks")
+    created_at: Moment
+    issued_at: Moment | None
+    closed_at: Moment | None
+    last_reminded_at: Moment | None
+    revision: WholeNumber = Field(description="Send it back as expected_revision to rewrite a draft")
+    total: WholeNumber = Field(description="Services it applies to")
+    acknowledged: WholeNumber = Field(description="Services that acknowledged it (those done included)")
+    done: WholeNumber = Field(description="Services that have done what it asks")
     overdue: bool = Field(description="Issued, past its due date, and some services not done")
 
 
 class MandatePage(Schema):
     items: list[MandateRow]
-    count: int
+    count: WholeNumber
 
 
 class TargetOut(Schema):
     """One service a mandate applies to, and its manager's progress on it."""
 
-    mandate: int = Field(description="The mandate's id")
+    mandate: WholeNumber = Field(description="The mandate's id")
     service: ServiceRef
     manager: PersonRef | None = Field(description="The service's manager now")
     status: TargetStatus
     progress_note: str
-    acknowledged_at: dt.datetime | None
-    done_at: dt.datetime | None
-    updated_at: dt.datetime
+    acknowledged_at: Moment | None
+    done_at: Moment | None
+    updated_at: Moment
 
 
 class BurnUpPoint(Schema):
-    date: dt.date
-    done: int = Field(description="Services done by the end of that day")
-    acknowledged: int = Field(description="Services that had acknowledged it by then")
-    total: int
+    date: Day
+    done: WholeNumber = Field(description="Services done by the end of that day")
+    acknowledged: WholeNumber = Field(description="Services that had acknowledged it by then")
+    total: WholeNumber
 
 
 class MandateDetail(MandateRow):
@@ -178,8 +177,8 @@ class MandateDetail(MandateRow):
 
 
 class RemindedOut(Schema):
-    reminded: int = Field(description="How many managers of services not yet done were reminded")
-    last_reminded_at: dt.datetime
+    reminded: WholeNumber = Field(description="How many managers of services not yet done were reminded")
+    last_reminded_at: Moment
 
 
 # ---------------------------------------------------------------- guidance
@@ -200,7 +199,7 @@ class GuidanceIn(Schema):
 
 
 class GuidanceEditIn(GuidanceIn):
-    expected_revision: int = Field(description="The draft's revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The draft's revision the client last read; 409 if it has moved on")
 
 
 class WithdrawGuidanceIn(Schema):
@@ -208,24 +207,24 @@ class WithdrawGuidanceIn(Schema):
 
 
 class GuidanceRow(Schema):
-    id: int
+    id: WholeNumber
     title: str
     source: GuidanceSource
     source_detail: str
     category: GuidanceCategory
     status: GuidanceStatus
     created_by: PersonRef
-    created_at: dt.datetime
-    published_at: dt.datetime | None
-    withdrawn_at: dt.datetime | None
-    revision: int = Field(description="Send it back as expected_revision to rewrite a draft")
-    adopted: int = Field(description="Services that adopted it")
-    rejected: int = Field(description="Services that rejected it")
+    created_at: Moment
+    published_at: Moment | None
+    withdrawn_at: Moment | None
+    revision: WholeNumber = Field(description="Send it back as expected_revision to rewrite a draft")
+    adopted: WholeNumber = Field(description="Services that adopted it")
+    rejected: WholeNumber = Field(description="Services that rejected it")
 
 
 class GuidancePage(Schema):
     items: list[GuidanceRow]
-    count: int
+    count: WholeNumber
 
 
 class GuidanceDetailQuery(PageQuery):
@@ -244,19 +243,19 @@ class ServiceDecisionOut(Schema):
     decision: Decision | None = Field(description="Null while the service has not decided")
     rationale: str
     decided_by: PersonRef | None
-    decided_at: dt.datetime | None
+    decided_at: Moment | None
 
 
 class ServiceDecisionPage(Schema):
     items: list[ServiceDecisionOut] = Field(description="Running services by name")
-    count: int
+    count: WholeNumber
 
 
 class GuidanceDetail(GuidanceRow):
     """A piece of guidance, where it comes from, and every running service's decision."""
 
     body: str
-    undecided: int = Field(description="Running services that have not decided")
+    undecided: WholeNumber = Field(description="Running services that have not decided")
     decisions: ServiceDecisionPage = Field(description="Every running service with its decision, paged")
 
 
@@ -266,27 +265,27 @@ class DecideIn(Schema):
 
 
 class DecisionOut(Schema):
-    guidance: int = Field(description="The guidance's id")
+    guidance: WholeNumber = Field(description="The guidance's id")
     service: ServiceRef
     decision: Decision
     rationale: str
     decided_by: PersonRef
-    decided_at: dt.datetime
+    decided_at: Moment
 
 
 class RejectionOut(Schema):
     """Published guidance the service rejected: what it accounts for at its next assessment."""
 
-    guidance_id: int
+    guidance_id: WholeNumber
     title: str
     rationale: str
     decided_by: str = Field(description="Name of who decided")
-    decided_at: dt.date
+    decided_at: Day
 
 
 class RejectionPage(Schema):
     items: list[RejectionOut]
-    count: int
+    count: WholeNumber
 
 
 # ---------------------------------------------------------------- disputes
@@ -310,15 +309,15 @@ class DisputeIn(Schema):
 
 class VersionRefIn(Schema):
     service: str = Field(description="Slug of the service")
-    number: int
+    number: WholeNumber
 
 
 class ResolveIn(Schema):
     resolution: str = Field(description="How the dispute was resolved")
     lever: Lever = Field(description="The lever the executive used")
-    mandate: int | None = Field(None, description="With lever mandate: the mandate's id")
+    mandate: WholeNumber | None = Field(None, description="With lever mandate: the mandate's id")
     contract_version: VersionRefIn | None = Field(None, description="With lever alteration: the altered version")
-    assessment: int | None = Field(None, description="With lever assessment: the assessment's id")
+    assessment: WholeNumber | None = Field(None, description="With lever assessment: the assessment's id")
 
 
 class DisputeWithdrawIn(Schema):
@@ -326,31 +325,31 @@ class DisputeWithdrawIn(Schema):
 
 
 class MandateRef(Schema):
-    id: int
+    id: WholeNumber
     title: str
 
 
 class VersionRef(Schema):
     service: str = Field(description="Slug of the service")
-    number: int
+    number: WholeNumber
 
 
 class DisputeRow(Schema):
-    id: int
+    id: WholeNumber
     kind: DisputeKind
     status: DisputeStatus
     subject: str
     service: ServiceRef | None = Field(description="The raiser's service; null for an evaluation dispute")
     other_service: ServiceRef | None
     raised_by: PersonRef
-    raised_at: dt.datetime
+    raised_at: Moment
     lever: Lever | None = Field(description="The lever that resolved it")
-    resolved_at: dt.datetime | None = Field(description="When it was resolved or withdrawn")
+    resolved_at: Moment | None = Field(description="When it was resolved or withdrawn")
 
 
 class DisputePage(Schema):
     items: list[DisputeRow]
-    count: int
+    count: WholeNumber
 
 
 class DisputeDetail(DisputeRow):
@@ -359,7 +358,7 @@ class DisputeDetail(DisputeRow):
     resolved_by: PersonRef | None
     mandate: MandateRef | None
     contract_version: VersionRef | None
-    assessment: int | None = Field(description="The assessment's id")
+    assessment: WholeNumber | None = Field(description="The assessment's id")
 
 
 # ---------------------------------------------------------------- demand management
@@ -384,20 +383,20 @@ class ProposalIn(Schema):
 
 
 class ProposalRow(Schema):
-    id: int
+    id: WholeNumber
     title: str
     status: ProposalStatus
     proposed_by: PersonRef
-    proposed_at: dt.datetime
-    needs_count: int
+    proposed_at: Moment
+    needs_count: WholeNumber
     service: ServiceRef | None = Field(description="The service it was folded into, or the one established for it")
     decided_by: PersonRef | None
-    decided_at: dt.datetime | None
+    decided_at: Moment | None
 
 
 class ProposalPage(Schema):
     items: list[ProposalRow]
-    count: int
+    count: WholeNumber
 
 
 class ProposedNeedOut(Schema):
@@ -418,14 +417,14 @@ class SuggestionOut(Schema):
 
 class SuggestionPage(Schema):
     items: list[SuggestionOut] = Field(description="Best first")
-    count: int
+    count: WholeNumber
 
 
 class ProposalDetail(ProposalRow):
     context: str
     decision_note: str = Field(description="Why it was declined, or the note of the fold")
     needs: list[ProposedNeedOut]
-    draft_version: int | None = Field(description="When folded: the number of the contract draft opened with the needs")
+    draft_version: WholeNumber | None = Field(description="When folded: the number of the contract draft opened with the needs")
     suggestions: list[SuggestionOut] = Field(
         description="While open: the existing services that could meet the needs, best first"
     )
@@ -448,7 +447,7 @@ class MatchNeedIn(Schema):
 
 class MatchIn(Schema):
     needs: list[MatchNeedIn] = Field(description="The needs to match; parts may be left empty")
-    limit: int = Field(5, ge=1, le=20, description="How many services to suggest at most")
+    limit: WholeNumber = Field(5, ge=1, le=20, description="How many services to suggest at most")
 
 
 class DuplicateFilters(PageQuery):
@@ -473,7 +472,7 @@ class DuplicatePairOut(Schema):
 
 class DuplicatePage(Schema):
     items: list[DuplicatePairOut] = Field(description="The most alike first")
-    count: int
+    count: WholeNumber
 
 
 # ---------------------------------------------------------------- deviations
@@ -489,11 +488,11 @@ class DeviationIn(Schema):
     positive: str = Field(description="Its positive consequences")
     negative: str = Field(description="Its negative consequences")
     governance: str = Field(description="The governance that balances the negative consequences")
-    review_on: dt.date
+    review_on: Day
 
 
 class DeviationEditIn(DeviationIn):
-    expected_revision: int = Field(description="The revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The revision the client last read; 409 if it has moved on")
 
 
 class RetireIn(Schema):
@@ -503,25 +502,25 @@ class RetireIn(Schema):
 class DeviationOut(Schema):
     """A compromise of the template, accepted as such (model 10)."""
 
-    id: int
+    id: WholeNumber
     title: str
     compromised: str
     positive: str
     negative: str
     governance: str
-    review_on: dt.date
+    review_on: Day
     status: DeviationStatus
     recorded_by: PersonRef
-    recorded_at: dt.datetime
-    revision: int
+    recorded_at: Moment
+    revision: WholeNumber
     overdue: bool = Field(description="In force and past its review date")
     retired_reason: str = Field(description="Why it was retired, once it is")
-    retired_at: dt.datetime | None
+    retired_at: Moment | None
 
 
 class DeviationPage(Schema):
     items: list[DeviationOut]
-    count: int
+    count: WholeNumber
 
 
 # ---------------------------------------------------------------- delegation
@@ -537,7 +536,7 @@ class ReservableActOut(Schema):
 class ReservedActsOut(Schema):
     acts: list[ReservableActOut] = Field(description="Every act the executive's team may otherwise do in its name")
     reserved: list[str] = Field(description="The acts the executive chose to keep")
-    revision: int = Field(description="The organisation's revision")
+    revision: WholeNumber = Field(description="The organisation's revision")
 
 
 class ReservedActsIn(Schema):
@@ -548,61 +547,61 @@ class ReservedActsIn(Schema):
 
 
 class AttentionQuery(Schema):
-    limit: int = Field(20, ge=1, le=100, description="At most this many items in each list")
+    limit: WholeNumber = Field(20, ge=1, le=100, description="At most this many items in each list")
 
 
 class DueItem(Schema):
     service: ServiceRef
     manager: PersonRef | None
-    next_assessment_due: dt.date
-    days: int = Field(description="Days overdue (positive) or until it is due (negative or zero)")
+    next_assessment_due: Day
+    days: WholeNumber = Field(description="Days overdue (positive) or until it is due (negative or zero)")
 
 
 class AssessmentItem(Schema):
-    id: int
+    id: WholeNumber
     service: ServiceRef
     kind: AssessmentKind
     stage: Lifecycle = Field(description="The stage assessed")
     status: AssessmentStatus
-    scheduled_for: dt.date
+    scheduled_for: Day
 
 
 class FundingItem(Schema):
-    id: int
+    id: WholeNumber
     service: ServiceRef
     kind: Literal["expand", "narrow"]
     period: str
     amount: Money | None
     requested_by: PersonRef
-    requested_at: dt.datetime
+    requested_at: Moment
 
 
 class DisputeItem(Schema):
-    id: int
+    id: WholeNumber
     kind: DisputeKind
     subject: str
     service: ServiceRef | None
     other_service: ServiceRef | None
-    raised_at: dt.datetime
+    raised_at: Moment
 
 
 class MandateItem(Schema):
-    id: int
+    id: WholeNumber
     title: str
-    due_date: dt.date
-    total: int
-    done: int
+    due_date: Day
+    total: WholeNumber
+    done: WholeNumber
 
 
 class ProposalItem(Schema):
-    id: int
+    id: WholeNumber
     title: str
     proposed_by: PersonRef
-    proposed_at: dt.datetime
+    proposed_at: Moment
 
 
 class GuidanceRef(Schema):
-    id: int
+    id: WholeNumber
     title: str
     category: GuidanceCategory
 
@@ -611,7 +610,7 @@ class RejectionItem(Schema):
     guidance: GuidanceRef
     service: ServiceRef
     rationale: str
-    decided_at: dt.datetime
+    decided_at: Moment
 
 
 class ExecutiveAttentionOut(Schema):
@@ -626,13 +625,13 @@ class ExecutiveAttentionOut(Schema):
     proposals: list[ProposalItem] = Field(description="Proposed needs awaiting a decision")
     due_soon: list[DueItem] = Field(description="Live services whose periodic assessment is due soon")
     rejections: list[RejectionItem] = Field(description="The latest rejections of published guidance")
-    to_act_on: int = Field(description="Items to act on: every list but due_soon and rejections")
-    limit: int
+    to_act_on: WholeNumber = Field(description="Items to act on: every list but due_soon and rejections")
+    limit: WholeNumber
 
 
 class TargetItem(Schema):
     mandate: MandateRef
-    due_date: dt.date
+    due_date: Day
     service: ServiceRef
     status: TargetStatus
     progress_note: str
@@ -651,7 +650,7 @@ class ManagerObligationsOut(Schema):
     mandates: list[TargetItem] = Field(description="Issued mandates they have not yet done")
     guidance_to_decide: list[GuidanceToDecideItem] = Field(description="Published guidance they have not decided on")
     disputes: list[DisputeItem] = Field(description="Open disputes they are in")
-    to_act_on: int
+    to_act_on: WholeNumber
 
 
 # ---------------------------------------------------------------- notifications
@@ -662,19 +661,19 @@ class NotificationFilters(PageQuery):
 
 
 class NotificationOut(Schema):
-    id: int
+    id: WholeNumber
     text: str
     link: str = Field(description="The page it concerns, as a path")
     url: str = Field(description="The page it concerns, as a full address")
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: Moment
+    read_at: Moment | None
     read: bool
 
 
 class NotificationPage(Schema):
     items: list[NotificationOut] = Field(description="Unread first, then newest first")
-    count: int
-    unread: int = Field(description="All the caller's unread notifications")
+    count: WholeNumber
+    unread: WholeNumber = Field(description="All the caller's unread notifications")
 
 
 class ReadIn(Schema):
@@ -682,5 +681,5 @@ class ReadIn(Schema):
 
 
 class ReadOut(Schema):
-    marked: int = Field(description="How many were marked as read")
-    unread: int = Field(description="How many are still unread")
+    marked: WholeNumber = Field(description="How many were marked as read")
+    unread: WholeNumber = Field(description="How many are still unread")

@@ -12,12 +12,14 @@ a request and in an answer, so a client may read a draft, change it and send it 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from ninja import Field, Schema
 
 from osom.api.schemas import (
+    Day,
+    Moment,
+    WholeNumber,
     PageQuery,
     PersonOrId,
     PersonRef,
@@ -89,14 +91,14 @@ _REVISION = "The revision the client last read; 409 if it has moved on"
 
 class PatternFilters(PageQuery):
     group: Group | None = Field(None, description="Only the patterns of this group")
-    phase: int | None = Field(None, ge=1, le=4, description="Only the patterns of this phase, 1 to 4")
+    phase: WholeNumber | None = Field(None, ge=1, le=4, description="Only the patterns of this phase, 1 to 4")
 
 
 class PatternRef(Schema):
     slug: str
     name: str
     group: Group
-    phase: int
+    phase: WholeNumber
 
 
 class PatternOut(PatternRef):
@@ -104,18 +106,18 @@ class PatternOut(PatternRef):
 
     phase_name: str = Field(description="The phase in words: “Stop self-harm”…")
     meaning: str
-    position: int = Field(description="Its place in the table, 1 to 40")
-    revision: int = Field(description="Send it back as expected_revision to rewrite the meaning")
+    position: WholeNumber = Field(description="Its place in the table, 1 to 40")
+    revision: WholeNumber = Field(description="Send it back as expected_revision to rewrite the meaning")
 
 
 class PatternPage(Schema):
     items: list[PatternOut] = Field(description="In the table's order")
-    count: int
+    count: WholeNumber
 
 
 class MeaningIn(Schema):
     meaning: str = Field(description="What the pattern means to the organisation, in its own words")
-    expected_revision: int = Field(description=_REVISION)
+    expected_revision: WholeNumber = Field(description=_REVISION)
 
 
 class RoundFilters(PageQuery):
@@ -134,27 +136,27 @@ class RoundIn(Schema):
 class RoundRow(Schema):
     """A doctrine self-assessment, as lists show it."""
 
-    id: int
+    id: WholeNumber
     title: str
     service: ServiceRef | None = Field(description="The service assessed; null for the whole organisation")
     status: RoundStatus
     opened_by: PersonRef
-    opened_at: dt.datetime
-    closed_at: dt.datetime | None
-    respondents: int = Field(description="People who rated at least one pattern")
-    ratings: int = Field(description="Ratings given, all respondents together")
+    opened_at: Moment
+    closed_at: Moment | None
+    respondents: WholeNumber = Field(description="People who rated at least one pattern")
+    ratings: WholeNumber = Field(description="Ratings given, all respondents together")
 
 
 class RoundPage(Schema):
     items: list[RoundRow] = Field(description="The newest first")
-    count: int
+    count: WholeNumber
 
 
 class RatingCounts(Schema):
-    good: int
-    partly: int
-    weak: int
-    unknown: int
+    good: WholeNumber
+    partly: WholeNumber
+    weak: WholeNumber
+    unknown: WholeNumber
 
 
 class EvidenceOut(Schema):
@@ -171,12 +173,12 @@ class CellOut(Schema):
         "else weak; unknown when nobody rated it or every rating is unknown"
     )
     counts: RatingCounts = Field(description="How many respondents gave each rating")
-    respondents: int
+    respondents: WholeNumber
     evidence: list[EvidenceOut] = Field(description="The evidence respondents gave, in the order it was given")
 
 
 class LayoutPhase(Schema):
-    phase: int
+    phase: WholeNumber
     name: str
     patterns: list[str] = Field(description="Slugs of the patterns in this cell of the table, in its order")
 
@@ -207,7 +209,7 @@ class RoundDetail(RoundRow):
     cells: dict[str, CellOut] = Field(description="Every one of the forty patterns, by slug")
     layout: list[LayoutRow] = Field(description="The grid: a row per group, a column per phase, the patterns in each")
     colours: RatingCounts = Field(description="How many of the forty cells have each colour")
-    previous: int | None = Field(description="The id of the round before it, of the same service or of the organisation")
+    previous: WholeNumber | None = Field(description="The id of the round before it, of the same service or of the organisation")
     change: list[DoctrineChange] = Field(description="Each pattern whose colour changed since the round before")
     work_on_next: list[NextPattern] = Field(
         description="The weak and partly patterns, the earliest phase first, weak before partly (at most ten)"
@@ -225,7 +227,7 @@ class RatingsIn(Schema):
 
 
 class RatedOut(RoundDetail):
-    written: int = Field(description="Ratings added or changed (0 when they were the same as before)")
+    written: WholeNumber = Field(description="Ratings added or changed (0 when they were the same as before)")
 
 
 class HeatMapQuery(PageQuery):
@@ -234,7 +236,7 @@ class HeatMapQuery(PageQuery):
 
 class HeatMapRow(Schema):
     service: ServiceRef
-    round: int | None = Field(description="The id of its latest round with ratings; null when it has none")
+    round: WholeNumber | None = Field(description="The id of its latest round with ratings; null when it has none")
     cells: list[RatingValue] = Field(description="The colour of each pattern, in the order of ``patterns``")
     colours: RatingCounts = Field(description="How many of its cells have each colour")
 
@@ -245,7 +247,7 @@ class HeatMapOut(Schema):
 
     patterns: list[PatternRef] = Field(description="The columns, in the table's order")
     items: list[HeatMapRow] = Field(description="The services by name")
-    count: int
+    count: WholeNumber
 
 
 # ---------------------------------------------------------------- Corrections of Error
@@ -260,7 +262,7 @@ class CoEFilters(PageQuery):
 
 
 class TimelineEventIO(Schema):
-    at: dt.datetime = Field(description="When it happened")
+    at: Moment = Field(description="When it happened")
     description: str
 
 
@@ -284,7 +286,7 @@ class PatternEffectOut(PatternEffectIn):
 class CorrectiveActionIn(Schema):
     description: str
     owner: str = Field(description="The owner's email address")
-    due_date: dt.date
+    due_date: Day
 
 
 class _CoEContent(Schema):
@@ -308,7 +310,7 @@ class _CoEContent(Schema):
 class CoEIn(_CoEContent):
     service: str = Field(description="Slug of the service the problem happened in")
     title: str
-    occurred_on: dt.date
+    occurred_on: Day
 
 
 class CoEEditIn(Schema):
@@ -316,7 +318,7 @@ class CoEEditIn(Schema):
     list (an action kept with the same words keeps its history)."""
 
     title: str | None = None
-    occurred_on: dt.date | None = None
+    occurred_on: Day | None = None
     users_affected: bool | None = None
     problem: str | None = None
     impact: str | None = None
@@ -329,58 +331,58 @@ class CoEEditIn(Schema):
     why_chains: list[WhyChainIO] | None = None
     pattern_effects: list[PatternEffectIn] | None = None
     actions: list[CorrectiveActionIn] | None = None
-    expected_revision: int = Field(description=_REVISION)
+    expected_revision: WholeNumber = Field(description=_REVISION)
 
 
 class PublishCoEIn(Schema):
-    expected_revision: int | None = Field(None, description="The draft's revision the manager read; 409 if it has moved on")
+    expected_revision: WholeNumber | None = Field(None, description="The draft's revision the manager read; 409 if it has moved on")
 
 
 class CoERow(Schema):
-    id: int
+    id: WholeNumber
     title: str
     service: ServiceRef
     status: CoEStatus
-    occurred_on: dt.date
+    occurred_on: Day
     users_affected: bool
     author: PersonRef
-    published_at: dt.datetime | None
-    reviewed_at: dt.datetime | None
-    action_count: int = Field(description="Corrective actions")
-    open_actions: int = Field(description="Corrective actions still open")
-    overdue_actions: int = Field(description="Open corrective actions past their due date")
+    published_at: Moment | None
+    reviewed_at: Moment | None
+    action_count: WholeNumber = Field(description="Corrective actions")
+    open_actions: WholeNumber = Field(description="Corrective actions still open")
+    overdue_actions: WholeNumber = Field(description="Open corrective actions past their due date")
 
 
 class CoEPage(Schema):
     items: list[CoERow] = Field(description="The most recent problem first")
-    count: int
+    count: WholeNumber
 
 
 class CorrectiveActionOut(Schema):
-    id: int
-    coe: int = Field(description="The CoE's id")
+    id: WholeNumber
+    coe: WholeNumber = Field(description="The CoE's id")
     description: str
     owner: str = Field(description="The owner's email address, as a request gives it")
     owner_name: str
-    due_date: dt.date
+    due_date: Day
     status: ActionStatus
     overdue: bool = Field(description="Open and past its due date")
-    created_at: dt.datetime
-    done_at: dt.datetime | None
-    verified_at: dt.datetime | None
+    created_at: Moment
+    done_at: Moment | None
+    verified_at: Moment | None
     verified_by: PersonRef | None
     dropped_reason: str
     note: str
 
 
 class CoEReviewRef(Schema):
-    id: int
+    id: WholeNumber
     title: str
-    scheduled_for: dt.date
+    scheduled_for: Day
 
 
 class CoEGuidanceRef(Schema):
-    id: int
+    id: WholeNumber
     title: str
     status: GuidanceStatus
 
@@ -400,18 +402,18 @@ class CoEDetail(CoERow):
     why_chains: list[WhyChainIO]
     pattern_effects: list[PatternEffectOut] = Field(description="In the table's order")
     actions: list[CorrectiveActionOut] = Field(description="Its corrective actions, with their status")
-    created_at: dt.datetime
+    created_at: Moment
     published_by: PersonRef | None
     review: CoEReviewRef | None = Field(description="The review it went through, once reviewed")
     review_note: str = Field(description="What the review said of it")
     guidance: list[CoEGuidanceRef] = Field(description="Guidance drawn from it")
-    revision: int
+    revision: WholeNumber
 
 
 class ActionUpdateIn(Schema):
     status: SettableActionStatus = Field(description="open, done or dropped; an action is verified by POST …/verify")
     note: str = Field("", description="Needed to drop it: why")
-    due_date: dt.date | None = Field(None, description="A new due date")
+    due_date: Day | None = Field(None, description="A new due date")
 
 
 class ActionVerifyIn(Schema):
@@ -427,17 +429,17 @@ class CoEGuidanceIn(Schema):
 class CoEGuidanceOut(Schema):
     """A draft of guidance drawn from a CoE; rewrite and publish it with ``/guidance/{id}``."""
 
-    id: int
+    id: WholeNumber
     title: str
     body: str
     source: Literal["coe"]
     source_detail: str
     category: GuidanceCategory
     status: GuidanceStatus
-    coe: int = Field(description="The CoE it draws on")
+    coe: WholeNumber = Field(description="The CoE it draws on")
     created_by: PersonRef
-    created_at: dt.datetime
-    revision: int
+    created_at: Moment
+    revision: WholeNumber
 
 
 # ---------------------------------------------------------------- reviews and figures
@@ -448,25 +450,25 @@ class CoEReviewFilters(PageQuery):
 
 
 class CoEReviewIn(Schema):
-    scheduled_for: dt.date
+    scheduled_for: Day
     title: str = Field("", description="By default “Review of Corrections of Error” and the date")
 
 
 class CoEReviewRow(Schema):
-    id: int
+    id: WholeNumber
     title: str
-    scheduled_for: dt.date
+    scheduled_for: Day
     status: ReviewStatus
     scheduled_by: PersonRef
-    scheduled_at: dt.datetime
-    held_at: dt.datetime | None
+    scheduled_at: Moment
+    held_at: Moment | None
     held_by: PersonRef | None
-    reviewed_count: int = Field(description="CoEs it reviewed")
+    reviewed_count: WholeNumber = Field(description="CoEs it reviewed")
 
 
 class CoEReviewPage(Schema):
     items: list[CoEReviewRow] = Field(description="The latest date first")
-    count: int
+    count: WholeNumber
 
 
 class ReviewedCoE(CoERow):
@@ -484,7 +486,7 @@ class CoEReviewDetail(CoEReviewRow):
 class HoldReviewIn(Schema):
     notes: str = Field("", description="The meeting's notes")
     coe_notes: dict[str, str] = Field(default_factory=dict, description="A note on each CoE discussed, keyed by its id")
-    reviewed: list[int] | None = Field(None, description="Ids of the CoEs gone through; by default the whole agenda")
+    reviewed: list[WholeNumber] | None = Field(None, description="Ids of the CoEs gone through; by default the whole agenda")
 
 
 class FiguresQuery(Schema):
@@ -492,9 +494,9 @@ class FiguresQuery(Schema):
 
 
 class RepeatedCoE(Schema):
-    id: int
+    id: WholeNumber
     title: str
-    occurred_on: dt.date
+    occurred_on: Day
 
 
 class RepeatedProblem(Schema):
@@ -504,26 +506,26 @@ class RepeatedProblem(Schema):
 
 
 class OverdueAction(Schema):
-    id: int
+    id: WholeNumber
     coe: RepeatedCoE
     service: ServiceRef
     description: str
     owner: PersonRef
-    due_date: dt.date
-    days_overdue: int
+    due_date: Day
+    days_overdue: WholeNumber
 
 
 class LearningFiguresOut(Schema):
     """How well the organisation learns (model 11). Actions of draft CoEs are not counted."""
 
-    closed: int = Field(description="Corrective actions done or verified")
+    closed: WholeNumber = Field(description="Corrective actions done or verified")
     median_days_to_close: float | None = Field(description="From when an action was added to when it was done")
-    closed_on_time: int
-    share_on_time: int | None = Field(description="Per cent of the closed actions done by their due date")
-    open: int
-    open_overdue: int
-    dropped: int
-    unreviewed: int = Field(description="Published CoEs awaiting the executive's review")
+    closed_on_time: WholeNumber
+    share_on_time: WholeNumber | None = Field(description="Per cent of the closed actions done by their due date")
+    open: WholeNumber
+    open_overdue: WholeNumber
+    dropped: WholeNumber
+    unreviewed: WholeNumber = Field(description="Published CoEs awaiting the executive's review")
     repeated: list[RepeatedProblem] = Field(description="Problems that repeat: a service's CoEs with similar root causes")
     overdue_actions: list[OverdueAction] = Field(description="Open actions past their due date, the longest overdue first (at most 50)")
 
@@ -546,61 +548,61 @@ class CommunityEditIn(Schema):
     name: str | None = Field(None, description="Unchanged when left out")
     purpose: str | None = Field(None, description="Unchanged when left out")
     lead: PersonOrId | None = Field(None, description="Hand the lead to another member")
-    expected_revision: int = Field(description=_REVISION)
+    expected_revision: WholeNumber = Field(description=_REVISION)
 
 
 class CommunityRef(Schema):
-    id: int
+    id: WholeNumber
     name: str
     status: CommunityStatus
 
 
 class CommunityRow(Schema):
-    id: int
+    id: WholeNumber
     name: str
     profession: str
     purpose: str
     status: CommunityStatus
     lead: PersonRef
     formed_by: PersonRef
-    formed_at: dt.datetime
-    endorsed_on: dt.date | None
+    formed_at: Moment
+    endorsed_on: Day | None
     endorsed_by: PersonRef | None
-    members: int = Field(description="Current members")
-    revision: int
+    members: WholeNumber = Field(description="Current members")
+    revision: WholeNumber
 
 
 class CommunityPage(Schema):
     items: list[CommunityRow] = Field(description="By name")
-    count: int
+    count: WholeNumber
 
 
 class MemberOut(Schema):
     person: PersonRef
-    joined_at: dt.datetime
+    joined_at: Moment
 
 
 class CommunityGuidanceOut(Schema):
-    id: int
-    community: int
+    id: WholeNumber
+    community: WholeNumber
     kind: GuidanceKind = Field(description="practice, or evaluation: how managers should evaluate its practitioners")
     title: str
     body: str
     published_by: PersonRef
-    published_at: dt.datetime
-    withdrawn_at: dt.datetime | None
+    published_at: Moment
+    withdrawn_at: Moment | None
 
 
 class OpenRoleOut(Schema):
-    id: int
+    id: WholeNumber
     service: ServiceRef
     role: ProfessionalRoleOut
     level: Level
     description: str
     status: OpenRoleStatus
     posted_by: PersonRef
-    posted_at: dt.datetime
-    closed_at: dt.datetime | None
+    posted_at: Moment
+    closed_at: Moment | None
 
 
 class CommunityDetail(CommunityRow):
@@ -612,7 +614,7 @@ class CommunityDetail(CommunityRow):
 
 
 class EndorseIn(Schema):
-    on: dt.date | None = Field(None, description="The day the endorsement was given; today by default")
+    on: Day | None = Field(None, description="The day the endorsement was given; today by default")
 
 
 class WithdrawEndorsementIn(Schema):
@@ -640,8 +642,8 @@ class EscalatedDispute(DisputeDetail):
 
 class CoverageRow(Schema):
     profession: str
-    people: int = Field(description="Practitioners in service teams")
-    services: int = Field(description="Services whose teams have them")
+    people: WholeNumber = Field(description="Practitioners in service teams")
+    services: WholeNumber = Field(description="Services whose teams have them")
     state: CoverageState = Field(description="endorsed: it has an endorsed community; forming: only forming ones")
     communities: list[CommunityRef]
 
@@ -651,8 +653,8 @@ class CoverageOut(Schema):
     uncovered first."""
 
     items: list[CoverageRow]
-    count: int
-    endorsed: int = Field(description="Professions with an endorsed community")
+    count: WholeNumber
+    endorsed: WholeNumber = Field(description="Professions with an endorsed community")
 
 
 class OpenRoleFilters(PageQuery):
@@ -669,7 +671,7 @@ class OpenRoleIn(Schema):
 
 class OpenRolePage(Schema):
     items: list[OpenRoleOut] = Field(description="The newest first")
-    count: int
+    count: WholeNumber
 
 
 class CloseOpenRoleIn(Schema):

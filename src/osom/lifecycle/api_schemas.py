@@ -9,14 +9,13 @@ and accepted as a string (or a whole number): never a float, so no penny is lost
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import BeforeValidator, WithJsonSchema
 
-from osom.api.schemas import PageQuery, PersonOrId, PersonRef, ServiceRef
+from osom.api.schemas import Day, Moment, WholeNumber, PageQuery, PersonOrId, PersonRef, ServiceRef
 from osom.network.stages import Lifecycle
 
 from .models import AssessmentKind, AssessmentStatus, CriterionSource, Result
@@ -100,13 +99,13 @@ class CriterionOut(Schema):
     source: CriterionSource
     stages: list[AssessedStage] = Field(description="The stages it suits by default")
     active: bool = Field(description="False once retired: it stays on the reports that used it")
-    position: int
-    revision: int = Field(description="Send it back as expected_revision to change the criterion")
+    position: WholeNumber
+    revision: WholeNumber = Field(description="Send it back as expected_revision to change the criterion")
 
 
 class CriterionPage(Schema):
     items: list[CriterionOut]
-    count: int
+    count: WholeNumber
 
 
 class CriterionIn(Schema):
@@ -125,7 +124,7 @@ class CriterionEditIn(Schema):
     link: str = ""
     stages: list[AssessedStage] = Field(default_factory=list)
     active: bool = Field(True, description="False retires it: it cannot go on a new agenda")
-    expected_revision: int = Field(description="The revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The revision the client last read; 409 if it has moved on")
 
 
 # ---------------------------------------------------------------- assessments
@@ -139,33 +138,33 @@ class AssessmentFilters(PageQuery):
     result: Result | None = None
     stage: AssessedStage | None = Field(None, description="The stage assessed")
     kind: AssessmentKind | None = None
-    date_from: date | None = Field(None, description="On or after this day (the report's day, else the day scheduled)")
-    date_to: date | None = Field(None, description="On or before this day")
+    date_from: Day | None = Field(None, description="On or after this day (the report's day, else the day scheduled)")
+    date_to: Day | None = Field(None, description="On or before this day")
 
 
 class ReportRef(Schema):
     """A published report, in brief."""
 
-    id: int
+    id: WholeNumber
     kind: AssessmentKind
     stage: Lifecycle
     result: Result | None
     outcome: str | None
     outcome_label: str
-    published_at: datetime | None
+    published_at: Moment | None
 
 
 class AssessmentRow(Schema):
     """An assessment as lists show it."""
 
-    id: int
+    id: WholeNumber
     service: ServiceRef
     kind: AssessmentKind
     stage: Lifecycle = Field(description="The stage assessed")
     status: AssessmentStatus
-    scheduled_for: date
-    day: date = Field(description="The day of the report once published, else the day scheduled")
-    published_at: datetime | None
+    scheduled_for: Day
+    day: Day = Field(description="The day of the report once published, else the day scheduled")
+    published_at: Moment | None
     result: Result | None
     outcome: str | None = Field(description="Key of the outcome in the outcome table of the stage assessed")
     outcome_label: str
@@ -175,7 +174,7 @@ class AssessmentRow(Schema):
 
 class AssessmentPage(Schema):
     items: list[AssessmentRow]
-    count: int
+    count: WholeNumber
 
 
 class CriterionBrief(Schema):
@@ -187,21 +186,21 @@ class CriterionBrief(Schema):
 
 class AgendaItemOut(Schema):
     criterion: CriterionBrief
-    position: int
+    position: WholeNumber
     decision: Result | None
     did_well: str
     to_improve: str
 
 
 class AddendumOut(Schema):
-    id: int
+    id: WholeNumber
     text: str
     author: PersonRef
-    created_at: datetime
+    created_at: Moment
 
 
 class AllocationBrief(Schema):
-    id: int
+    id: WholeNumber
     period: str
     stage: Lifecycle
     amount: Money
@@ -218,16 +217,16 @@ class AssessmentDetail(AssessmentRow):
     """An assessment in full: its agenda, then the decisions on it and, once published,
     the report, which never changes again (addenda aside)."""
 
-    revision: int = Field(description="Send it back as expected_revision with a change")
+    revision: WholeNumber = Field(description="Send it back as expected_revision with a change")
     agenda_note: str
-    agenda_published_at: datetime | None
-    reassesses: int | None = Field(description="The report with a Not Met result this reassessment follows")
+    agenda_published_at: Moment | None
+    reassesses: WholeNumber | None = Field(description="The report with a Not Met result this reassessment follows")
     created_by: PersonRef
-    created_at: datetime
+    created_at: Moment
     items: list[AgendaItemOut] = Field(description="The criteria on the agenda, in order, with their decisions")
     summary: str
     outcomes: list[OutcomeChoice] = Field(description="The outcomes an assessment at this stage may decide")
-    contract_version: int | None = Field(description="Number of the approved contract version the report judged")
+    contract_version: WholeNumber | None = Field(description="Number of the approved contract version the report judged")
     published_by: PersonRef | None
     decommission_condition: Literal["a", "b"] | None
     decommission_reasons: str
@@ -243,23 +242,23 @@ class ScheduleIn(Schema):
     kind: AssessmentKind | None = Field(
         None, description="periodic for a live service, transition otherwise, when absent"
     )
-    scheduled_for: date
+    scheduled_for: Day
     assessors: list[PersonOrId] = Field(description="The executive, members of its team, or a panel")
     criteria: list[str] | None = Field(
         None, description="Slugs of the criteria on the agenda; the active criteria suiting the stage when absent"
     )
     agenda_note: str = ""
-    reassesses: int | None = Field(None, description="Id of the Not Met report this reassesses")
+    reassesses: WholeNumber | None = Field(None, description="Id of the Not Met report this reassesses")
 
 
 class AssessmentEditIn(Schema):
     """Only what is given changes."""
 
-    scheduled_for: date | None = None
+    scheduled_for: Day | None = None
     assessors: list[PersonOrId] | None = None
     criteria: list[str] | None = Field(None, description="Slugs, in the agenda's order")
     agenda_note: str | None = None
-    expected_revision: int = Field(description="The revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The revision the client last read; 409 if it has moved on")
 
 
 class CancelIn(Schema):
@@ -279,7 +278,7 @@ class DecisionsIn(Schema):
     result: DecisionText | None = Field(None, description="The overall result, met or not_met")
     outcome: str | None = Field(None, description="A key of the outcome table for the stage assessed")
     summary: str | None = None
-    expected_revision: int = Field(description="The revision the client last read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The revision the client last read; 409 if it has moved on")
 
 
 class PublishIn(Schema):
@@ -288,7 +287,7 @@ class PublishIn(Schema):
     decommission_condition: str = Field("", description="For an outcome that decommissions: a or b (model 5.2)")
     decommission_reasons: str = ""
     migration_path: str = Field("", description="How consumers migrate away; needed when others consume it")
-    expected_revision: int = Field(description="The revision the executive read; 409 if it has moved on")
+    expected_revision: WholeNumber = Field(description="The revision the executive read; 409 if it has moved on")
 
 
 class AddendumIn(Schema):
@@ -305,41 +304,41 @@ class DueFilters(PageQuery):
 class DueRow(Schema):
     service: ServiceRef
     manager: PersonRef | None
-    next_assessment_due: date
+    next_assessment_due: Day
     overdue: bool
-    days_overdue: int = Field(description="Days past the due date; 0 when not overdue")
-    cadence_days: int = Field(description="The interval between its live assessments")
+    days_overdue: WholeNumber = Field(description="Days past the due date; 0 when not overdue")
+    cadence_days: WholeNumber = Field(description="The interval between its live assessments")
     own_cadence: bool = Field(description="True when set for this service, not the organisation's default")
-    booked_for: date | None = Field(description="The day of an assessment already scheduled, if any")
-    booked_id: int | None
+    booked_for: Day | None = Field(description="The day of an assessment already scheduled, if any")
+    booked_id: WholeNumber | None
 
 
 class DuePage(Schema):
     items: list[DueRow]
-    count: int
+    count: WholeNumber
 
 
 class CadenceIn(Schema):
-    days: int = Field(description="Days between the periodic assessments of a live service, 7 to 3650")
+    days: WholeNumber = Field(description="Days between the periodic assessments of a live service, 7 to 3650")
 
 
 class ServiceCadenceIn(Schema):
-    days: int | None = Field(description="7 to 3650 days; null returns the service to the organisation's default")
+    days: WholeNumber | None = Field(description="7 to 3650 days; null returns the service to the organisation's default")
 
 
 class CadenceOut(Schema):
-    default_days: int = Field(description="The organisation's default interval")
+    default_days: WholeNumber = Field(description="The organisation's default interval")
     service: ServiceRef | None = None
-    days: int | None = Field(None, description="The service's own interval, if it has one")
-    effective_days: int
-    next_assessment_due: date | None = Field(None, description="For a live service, its next periodic assessment")
+    days: WholeNumber | None = Field(None, description="The service's own interval, if it has one")
+    effective_days: WholeNumber
+    next_assessment_due: Day | None = Field(None, description="For a live service, its next periodic assessment")
 
 
 # ---------------------------------------------------------------- timeline
 
 
 class TimelineEntry(Schema):
-    at: datetime
+    at: Moment
     from_stage: Lifecycle | None = Field(description="Null for the entry the service was established or adopted at")
     to_stage: Lifecycle
     new_round: bool = Field(description="A new round at the same stage, not a move")
@@ -350,7 +349,7 @@ class TimelineEntry(Schema):
 
 class TimelinePage(Schema):
     items: list[TimelineEntry] = Field(description="Oldest first")
-    count: int
+    count: WholeNumber
 
 
 # ---------------------------------------------------------------- budgets
@@ -361,7 +360,7 @@ class BudgetQuery(PageQuery):
 
 
 class AllocationOut(Schema):
-    id: int
+    id: WholeNumber
     service: str = Field(description="Slug of the service")
     period: str
     stage: Lifecycle
@@ -370,40 +369,40 @@ class AllocationOut(Schema):
     reinvested: Money
     remaining: Money
     note: str
-    assessment: int | None = Field(description="The report that allocated it, if one did")
-    funding_request: int | None = Field(description="The funding request it grants, if any")
+    assessment: WholeNumber | None = Field(description="The report that allocated it, if one did")
+    funding_request: WholeNumber | None = Field(description="The funding request it grants, if any")
     allocated_by: PersonRef
-    allocated_at: datetime
+    allocated_at: Moment
 
 
 class SpendOut(Schema):
-    id: int
-    allocation: int
+    id: WholeNumber
+    allocation: WholeNumber
     period: str
     amount: Money
-    spent_on: date
+    spent_on: Day
     description: str
     recorded_by: PersonRef
-    recorded_at: datetime
+    recorded_at: Moment
 
 
 class SpendPage(Schema):
     items: list[SpendOut]
-    count: int
+    count: WholeNumber
 
 
 class ReinvestmentOut(Schema):
-    id: int
-    allocation: int
+    id: WholeNumber
+    allocation: WholeNumber
     period: str
     amount: Money
     purpose: str
     recorded_by: PersonRef
-    recorded_at: datetime
+    recorded_at: Moment
 
 
 class FundingRequestOut(Schema):
-    id: int
+    id: WholeNumber
     service: str = Field(description="Slug of the service")
     kind: FundingKind
     period: str
@@ -412,10 +411,10 @@ class FundingRequestOut(Schema):
     status: FundingStatus
     decision_note: str
     requested_by: PersonRef
-    requested_at: datetime
+    requested_at: Moment
     decided_by: PersonRef | None
-    decided_at: datetime | None
-    allocation: int | None = Field(description="The allocation a granted expansion made")
+    decided_at: Moment | None
+    allocation: WholeNumber | None = Field(description="The allocation a granted expansion made")
 
 
 class MoneyTotals(Schema):
@@ -439,12 +438,12 @@ class ServiceBudgetOut(Schema):
 
 class BudgetRow(MoneyTotals):
     key: str = Field(description="The stage or the period")
-    percent_spent: int | None = Field(description="Spent as a percentage of allocated; null when nothing is allocated")
+    percent_spent: WholeNumber | None = Field(description="Spent as a percentage of allocated; null when nothing is allocated")
 
 
 class BudgetRowPage(Schema):
     items: list[BudgetRow]
-    count: int
+    count: WholeNumber
 
 
 class BudgetOverviewOut(Schema):
@@ -454,7 +453,7 @@ class BudgetOverviewOut(Schema):
     totals: MoneyTotals
     by_stage: list[BudgetRow] = Field(description="Every stage money was allocated for, in lifecycle order")
     by_period: BudgetRowPage = Field(description="Periods, newest first, paged by limit and offset")
-    open_funding_requests: int = Field(description="Funding requests awaiting the executive")
+    open_funding_requests: WholeNumber = Field(description="Funding requests awaiting the executive")
 
 
 class AllocateIn(Schema):
@@ -466,7 +465,7 @@ class AllocateIn(Schema):
 
 class SpendIn(Schema):
     amount: MoneyIn
-    spent_on: date | None = Field(None, description="Today when absent")
+    spent_on: Day | None = Field(None, description="Today when absent")
     description: str = Field(description="What the money was spent on")
 
 
