@@ -113,6 +113,9 @@ INSTALLED_APPS = [
     "osom.learning",
     "osom.lifecycle",
     "osom.governance",
+    "osom.fitness",
+    "osom.maps",
+    "osom.interop",
 ]
 
 MIDDLEWARE = [

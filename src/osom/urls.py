@@ -15,4 +15,7 @@ urlpatterns = [
     path("", include("osom.lifecycle.urls")),
     path("", include("osom.governance.urls")),
     path("", include("osom.learning.urls")),
+    path("", include("osom.fitness.urls")),
+    path("", include("osom.maps.urls")),
+    path("", include("osom.interop.urls")),
 ]

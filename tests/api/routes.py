@@ -60,3 +60,35 @@ LEARNING_ROUTES = {
     ("POST", "/communities/{community_id}/escalate"),
     ("GET", "/open-roles"), ("POST", "/services/{slug}/open-roles"), ("POST", "/open-roles/{opening_id}/close"),
 }
+
+FITNESS_ROUTES = {
+    # a service's fitness data (model 5.4, 11)
+    ("GET", "/services/{slug}/fitness"), ("GET", "/services/{slug}/measurements"),
+    ("POST", "/services/{slug}/measurements"), ("POST", "/services/{slug}/measurements/csv"),
+    ("GET", "/services/{slug}/measurements.csv"), ("PUT", "/services/{slug}/metrics/{key}/cadence"),
+    ("GET", "/services/{slug}/ingest-tokens"), ("POST", "/services/{slug}/ingest-tokens"),
+    ("POST", "/ingest-tokens/{token_id}/revoke"), ("POST", "/ingest"),
+    ("GET", "/standard-measures"), ("POST", "/services/{slug}/standard-measures"),
+    # the executive's figures and the network's fitness
+    ("GET", "/figures"), ("POST", "/figures"), ("POST", "/figures/check"), ("GET", "/figures/{slug}"),
+    ("PUT", "/figures/{slug}"), ("POST", "/figures/{slug}/retire"), ("GET", "/figures/{slug}/values"),
+    ("GET", "/fitness"),
+    # capital flow (5.3, 11)
+    ("GET", "/capital-flow"), ("GET", "/capital-flow/{period}"), ("GET", "/capital-flow/{period}/services/{slug}"),
+    ("PUT", "/services/{slug}/consumption/{period}"), ("PUT", "/services/{slug}/transactions/{period}"),
+}
+
+MAPS_ROUTES = {
+    # a service's Wardley map (5.4)
+    ("GET", "/services/{slug}/map"), ("PUT", "/services/{slug}/map"), ("GET", "/services/{slug}/map/versions"),
+    ("GET", "/services/{slug}/map/versions/{number}"), ("GET", "/services/{slug}/map.svg"), ("POST", "/maps/render"),
+    # the network map and the dependency graph
+    ("GET", "/network/map"), ("GET", "/services/{slug}/neighbourhood"), ("GET", "/services/{slug}/impact"),
+    ("GET", "/network/cycles"),
+}
+
+WEBHOOK_ROUTES = {
+    ("GET", "/webhooks"), ("POST", "/webhooks"), ("GET", "/webhooks/{webhook_id}"), ("PUT", "/webhooks/{webhook_id}"),
+    ("POST", "/webhooks/{webhook_id}/deactivate"), ("GET", "/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/webhook-deliveries/{delivery_id}/redeliver"),
+}

@@ -167,7 +167,8 @@ INJECTION_PROBE = r"""
       found.push('injected <' + tag + '>: ' + describe(el));
     }
     if (tag === 'img' && (RUN.test(markup) || el.getAttribute('src') === 'x')) found.push('injected <img>: ' + describe(el));
-    if (tag === 'circle' && el.getAttribute('r') === '9') found.push('injected <svg>: ' + describe(el));
+    // the payload's circle has a radius and nothing else; the map drawings' circles are placed
+    if (tag === 'circle' && el.getAttribute('r') === '9' && !el.hasAttribute('cx')) found.push('injected <svg>: ' + describe(el));
     if (tag === 'style' && RUN.test(el.textContent + markup)) found.push('injected <style>: ' + describe(el));
     if (tag === 'input' && el.hasAttribute('autofocus') && !el.name) found.push('injected <input>: ' + describe(el));
     if (tag === 'meta' && el.hasAttribute('http-equiv') && RUN.test(el.getAttribute('content') || '')) found.push('injected <meta>: ' + describe(el));

@@ -17,10 +17,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from osom.core.models import Person, Role
+from osom.fitness.models import Aggregation, ConsumptionShare
 from osom.governance.models import Deviation, Dispute, Guidance, Mandate, Proposal
 from osom.learning import actions as learning
 from osom.learning.models import CoEReview, Community, CorrectionOfError, DoctrineRound
 from osom.lifecycle.models import Assessment, AssessmentStatus
+from osom.maps.models import MapVersion
 from osom.network import actions as network
 from osom.network.demo import DEMO_PASSWORD, load_demo
 from osom.network.models import ContractVersion, Service
@@ -126,6 +128,10 @@ def _main_pages(service: Service, draft: ContractVersion) -> list[str]:
     coming = _first(Assessment.objects.filter(status=AssessmentStatus.AGENDA), "assessment with its agenda")
     closed_round = _first(DoctrineRound.objects.filter(status=DoctrineRound.Status.CLOSED), "closed doctrine round")
     reviewed = _first(CorrectionOfError.objects.filter(status=CorrectionOfError.Status.REVIEWED), "reviewed CoE")
+    figure = _first(Aggregation.objects.filter(retired_at=None), "executive figure")
+    mapped = _first(MapVersion.objects.select_related("service"), "service map").service
+    period = _first(ConsumptionShare.objects.select_related("provider"), "consumption share").period
+    flowing = _first(ConsumptionShare.objects.filter(period=period).select_related("consumer"), "consumer").consumer
     return [
         "/", f"/services/{service.slug}/", f"/services/{versioned.slug}/compare/",
         f"/services/{versioned.slug}/versions/1/", f"/services/{service.slug}/versions/{draft.number}/",
@@ -143,6 +149,10 @@ def _main_pages(service: Service, draft: ContractVersion) -> list[str]:
         "/coes/", f"/coes/{reviewed.pk}/", "/coe-reviews/", f"/coe-reviews/{_first(CoEReview.objects.all(), 'review').pk}/",
         "/learning/figures/", "/communities/", f"/communities/{_first(Community.objects.all(), 'community').pk}/",
         "/communities/coverage/", "/open-roles/", "/disputes/new/evaluation/",
+        "/fitness/", "/fitness/standard-measures/", "/fitness/figures/", f"/fitness/figures/{figure.slug}/",
+        "/fitness/capital-flow/", f"/fitness/capital-flow/{period}/{flowing.slug}/", f"/services/{service.slug}/fitness/",
+        "/network/map/", "/network/cycles/", f"/services/{mapped.slug}/map/", f"/services/{service.slug}/impact/",
+        f"/services/{service.slug}/neighbourhood/",
     ]
 
 
@@ -173,7 +183,8 @@ def test_every_main_page_has_no_serious_accessibility_problem_for_the_executive(
         checker.visit(path)
     for path in (f"/people/{executive.pk}/", f"/coes/{demo.coe.pk}/", "/services/new/", "/services/new/needs/",
                  f"/services/{service.slug}/assessments/new/", "/mandates/new/", "/guidance/new/", "/deviations/new/",
-                 "/organisation/reserved-acts/", "/doctrine/rounds/new/", "/coe-reviews/new/", "/communities/new/"):
+                 "/organisation/reserved-acts/", "/doctrine/rounds/new/", "/coe-reviews/new/", "/communities/new/",
+                 "/fitness/figures/new/"):
         checker.visit(path)
     # Forms sent empty: the fields in error, and their messages.
     page.goto("/mandates/new/")
@@ -208,7 +219,11 @@ def test_a_service_managers_pages_and_forms_have_no_serious_accessibility_proble
                  f"/mandates/{mandate.pk}/", f"/guidance/{guidance.pk}/", "/proposals/new/", "/disputes/new/evaluation/",
                  f"/coes/{coe.pk}/", f"/services/{service.slug}/coes/new/", f"/coes/{own_coe.pk}/",
                  f"/coes/{own_coe.pk}/edit/", f"/doctrine/rounds/{own_round.pk}/", f"/doctrine/rounds/{own_round.pk}/rate/",
-                 "/communities/", "/open-roles/", f"/services/{service.slug}/open-roles/new/"):
+                 "/communities/", "/open-roles/", f"/services/{service.slug}/open-roles/new/",
+                 f"/services/{service.slug}/fitness/", f"/services/{service.slug}/fitness/record/",
+                 f"/services/{service.slug}/fitness/upload/", f"/services/{service.slug}/fitness/tokens/",
+                 f"/services/{service.slug}/capital-flow/shares/", f"/services/{service.slug}/capital-flow/transactions/",
+                 f"/services/{service.slug}/map/", f"/services/{service.slug}/map/edit/"):
         checker.visit(path)
     page.goto(f"/services/{service.slug}/coes/new/")
     page.get_by_role("button", name="Save the draft").click()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from osom.core.actions import edit_terminology, issue_api_token
+from osom.fitness import actions as fitness
 from osom.governance import actions as governance
 from osom.governance.models import Deviation, Dispute, Guidance, Mandate, Proposal
 from osom.learning import actions as learning
@@ -28,6 +29,7 @@ from osom.learning import communities
 from osom.learning.models import CorrectionOfError, DoctrinePattern
 from osom.lifecycle import actions as lifecycle
 from osom.lifecycle.models import Assessment, Criterion
+from osom.maps.actions import save_service_map
 from osom.network.models import ProfessionalRole, Service
 
 from ..conftest import PASSWORD
@@ -639,3 +641,41 @@ def test_hostile_text_in_the_learning_loop_is_shown_only_as_text(cast, new_page)
     ex.assert_clean()
     mgr.assert_clean()
     member.assert_clean()
+
+
+def test_hostile_text_in_fitness_data_and_maps_is_shown_only_as_text(cast, new_page):
+    """Measurement notes, ingest token labels, the executive's figures, and map text —
+    whose names are drawn inside an inline SVG — are shown as text, never run."""
+    ex_, mgr_ = cast.executive, cast.manager
+    first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    note = short(50, 300)
+    fitness.record_measurement(actor=mgr_, service=cast.service, metric_key="m1", value="91", period_start=first,
+                               period_end=first + dt.timedelta(days=27), note=note)
+    fitness.issue_ingest_token(actor=mgr_, service=cast.service, label=short(51, 100))
+    figure_name = short(52, 150)
+    figure = fitness.define_aggregation(actor=ex_, name=figure_name, expression="avg(m1)", description=PROSE,
+                                        unit=short(53, 40))
+    map_lines = [f"title {line(54)}", "anchor Residents [0.95, 0.5]"]
+    map_lines += [f"component {short(i, 80)} [0.{i % 8 + 1}, 0.{i % 7 + 2}]" for i in range(55, 61)]
+    map_lines += [f"note {line(61)} [0.2, 0.2]", f"annotation 1 [0.4, 0.5] {line(62)}", f"Residents->{short(55, 80)}",
+                  f"not understood {line(63)}"]
+    save_service_map(actor=mgr_, service=cast.service, text="\n".join(map_lines), note=short(64, 300))
+
+    ex = _watch(new_page, ex_, "executive")
+    mgr = _watch(new_page, mgr_, "manager")
+    slug = cast.service.slug
+    for watcher in (ex, mgr):
+        watcher.visit(f"/services/{slug}/")
+        watcher.visit(f"/services/{slug}/fitness/")
+        watcher.visit(f"/services/{slug}/fitness/metrics/m1/")
+        watcher.visit(f"/services/{slug}/map/")
+        watcher.visit("/fitness/")
+        watcher.visit("/fitness/figures/", texts=_literal(figure_name))
+        watcher.visit(f"/fitness/figures/{figure.slug}/", texts=_literal(figure_name), keys=keys_in(PROSE))
+        watcher.visit("/network/map/")
+    mgr.visit(f"/services/{slug}/fitness/tokens/")
+    mgr.visit(f"/services/{slug}/map/edit/")
+    ex.visit(f"/fitness/figures/{figure.slug}/edit/")
+    ex.visit("/dashboard/")
+    ex.assert_clean()
+    mgr.assert_clean()

@@ -12,10 +12,15 @@ from osom.core.models import AuditEvent, Organisation, Person
 from osom.core.policy import ACTS, ASSESSOR, authorise, can, refusal
 from osom.network import actions
 
+from ..fitness.test_permissions import MATRIX as FITNESS_MATRIX
 from ..governance.test_permissions import MATRIX as GOVERNANCE_MATRIX
+from ..interop.test_backstage import MATRIX as BACKSTAGE_MATRIX
+from ..interop.test_spreadsheets import MATRIX as SPREADSHEET_MATRIX
+from ..interop.test_webhooks_permissions import MATRIX as WEBHOOKS_MATRIX
 from ..lifecycle.helpers import scheduled
 from ..learning.test_permissions import MATRIX as LEARNING_MATRIX
 from ..lifecycle.test_permissions import MATRIX as LIFECYCLE_MATRIX
+from ..maps_actions.test_save_map import MATRIX as MAPS_MATRIX
 from ..network.test_permissions import MATRIX as NETWORK_MATRIX
 from .test_actions import MATRIX as ORGANISATION_MATRIX
 
@@ -31,6 +36,11 @@ def test_every_act_of_the_policy_has_its_permission_matrix():
     verbs |= {act for row in LIFECYCLE_MATRIX.values() for act in row.policy_acts}
     verbs |= {v for row in GOVERNANCE_MATRIX.values() for v in (row.verb, *row.policy_acts)}
     verbs |= {v for row in LEARNING_MATRIX.values() for v in (row.verb, *row.policy_acts)}
+    verbs |= {v for row in FITNESS_MATRIX.values() for v in (row.verb, *row.policy_acts)}
+    verbs |= {v for row in MAPS_MATRIX.values() for v in (row.verb, *row.policy_acts)}
+    verbs |= {v for row in BACKSTAGE_MATRIX.values() for v in (row.verb, *row.policy_acts)}
+    verbs |= {v for row in SPREADSHEET_MATRIX.values() for v in (row.verb, *row.policy_acts)}
+    verbs |= {v for row in WEBHOOKS_MATRIX.values() for v in (row.verb, *row.policy_acts)}
     assert set(ACTS) <= verbs, sorted(set(ACTS) - verbs)
 
 

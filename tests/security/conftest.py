@@ -12,12 +12,16 @@ from django.utils import timezone
 
 from osom.core.actions import issue_api_token
 from osom.core.models import ApiToken
+from osom.fitness import actions as fitness
 from osom.governance import actions as governance
 from osom.learning import actions as learning
 from osom.learning import communities
 from osom.learning.models import DoctrinePattern
 from osom.lifecycle import actions as lifecycle
+from osom.interop.models import WebhookDelivery
+from osom.interop.webhook_actions import add_webhook
 from osom.lifecycle.models import Criterion
+from osom.maps.actions import save_service_map
 from osom.network import actions as network
 from osom.network.models import ProfessionalRole, TeamMembership
 
@@ -54,6 +58,11 @@ class World:
     community: object  # led by the team member
     community_guidance: object
     open_role: object
+    figure: object  # an executive figure across services
+    ingest_token: object  # Parking permits' ingest token
+    map_version: object  # version 1 of Parking permits' map
+    webhook: object  # an endpoint told when a service is established
+    delivery: object  # a delivery to it, waiting to be sent
 
 
 def _day(days: int) -> dt.date:
@@ -117,6 +126,13 @@ def build_world(c) -> World:
         actor=c.team_member, community=community, kind="evaluation", title="Evaluating researchers",
         body="Look at the evidence.")
     open_role = communities.post_open_role(actor=mgr, service=c.service, role=role, level="senior")
+    figure = fitness.define_aggregation(actor=ex, name="Mean first outcome", expression="avg(m1)")
+    ingest_token, _ = fitness.issue_ingest_token(actor=mgr, service=c.service, label="nightly job")
+    webhook, _ = add_webhook(actor=ex, name="Catalogue sync", url="https://hooks.example.org/osom",
+                             events=["service.established"])
+    factories.service(ex, "Street lighting", manager=c.other_manager)
+    delivery = WebhookDelivery.objects.get(endpoint=webhook)
+    map_version = save_service_map(actor=mgr, service=c.service, text="title Parking permits\ncomponent Permit [0.7, 0.4]\n")
     return World(
         cast=c, draft=draft, retired=retired, membership=TeamMembership.objects.get(service=c.service, person=c.team_member),
         criterion=criteria[0], assessment=assessment, reported=reported, allocation=allocation,
@@ -124,7 +140,8 @@ def build_world(c) -> World:
         draft_guidance=draft_guidance, dispute=dispute, proposal=proposal, deviation=deviation,
         token=ApiToken.objects.get(pk=token.pk), pattern=pattern, round=rnd, coe=coe,
         corrective_action=corrective_action, review=review, community=community, community_guidance=community_guidance,
-        open_role=open_role,
+        open_role=open_role, figure=figure, ingest_token=ingest_token, map_version=map_version,
+        webhook=webhook, delivery=delivery,
     )
 
 
@@ -203,6 +220,13 @@ SAMPLES = {
                                            obj=w.community),
     "open_role": lambda w: Sample({"pk": w.open_role.pk, "opening_id": w.open_role.pk}, service=w.open_role.service),
     "self": lambda w: Sample({}, subject=ACTOR),
+    "figure": lambda w: Sample({"slug": w.figure.slug}),
+    "webhook": lambda w: Sample({"pk": w.webhook.pk, "webhook_id": w.webhook.pk}),
+    "delivery": lambda w: Sample({"pk": w.delivery.pk, "delivery_id": w.delivery.pk}),
+    "ingest_token": lambda w: Sample({"slug": w.cast.service.slug, "token_id": w.ingest_token.pk}, service=w.cast.service),
+    "metric": lambda w: Sample({"slug": w.cast.service.slug, "key": "m1"}, service=w.cast.service),
+    "budget_period": lambda w: Sample({"slug": w.cast.service.slug, "period": "2026-27"}, service=w.cast.service),
+    "map_version": lambda w: Sample({"slug": w.cast.service.slug, "number": w.map_version.number}, service=w.cast.service),
 }
 
 # The sample an API path's parameters name, where the path alone does not say it.
@@ -218,6 +242,13 @@ API_PATH_SAMPLES = {
     "/api/v1/guidance/{guidance_id}/decisions/{service_slug}": "guidance_decision",
     "/api/v1/doctrine/patterns/{slug}": "pattern",
     "/api/v1/community-guidance/{guidance_id}/withdraw": "community_guidance",
+    "/api/v1/capital-flow/{period}/services/{slug}": "budget_period",
+    "/api/v1/figures/{slug}": "figure",
+    "/api/v1/figures/{slug}/retire": "figure",
+    "/api/v1/figures/{slug}/values": "figure",
+    "/api/v1/ingest-tokens/{token_id}/revoke": "ingest_token",
+    "/api/v1/services/{slug}/metrics/{key}/cadence": "metric",
+    "/api/v1/services/{slug}/map/versions/{number}": "map_version",
 }
 # Otherwise, the sample each parameter name stands for.
 API_PARAMETER_SAMPLES = {
@@ -226,7 +257,7 @@ API_PARAMETER_SAMPLES = {
     "guidance_id": "guidance", "dispute_id": "dispute", "proposal_id": "proposal", "deviation_id": "deviation",
     "round_id": "round", "coe_id": "coe", "action_id": "corrective_action", "review_id": "review",
     "community_id": "community", "opening_id": "open_role", "membership_id": "membership",
-    "provider_slug": "dependency",
+    "provider_slug": "dependency", "period": "budget_period", "webhook_id": "webhook", "delivery_id": "delivery",
 }
 
 

@@ -109,6 +109,21 @@ ACTS: dict[str, Act] = {
     "escalate_evaluation_dispute": Act((LEAD,), "escalate an evaluation dispute to the executive"),
     "post_open_role": Act((MANAGER,), "post an open role in this service's team"),
     "close_open_role": Act((MANAGER,), "close an open role in this service's team"),
+    # fitness data, capital flow and maps
+    "record_measurement": Act((MANAGER, TEAM), "record this service's measurements"),
+    "import_measurements": Act((MANAGER, TEAM), "upload this service's measurements"),
+    "set_measurement_cadence": Act((MANAGER,), "set how often this service reports a metric"),
+    "issue_ingest_token": Act((MANAGER,), "issue an ingest token for this service"),
+    "revoke_ingest_token": Act((MANAGER, EXECUTIVE), "revoke this service's ingest token"),
+    "add_standard_measure": Act((MANAGER, EXECUTIVE), "add a standard measure to this service's contract"),
+    "define_aggregation": Act((EXECUTIVE,), "define figures across services"),
+    "retire_aggregation": Act((EXECUTIVE,), "retire a figure"),
+    "record_consumption_shares": Act((MANAGER, EXECUTIVE), "record how this service's consumption was shared"),
+    "record_transactions": Act((MANAGER, TEAM), "record this service's transactions"),
+    "save_service_map": Act((MANAGER, TEAM), "save this service's map"),
+    # imports, exports and webhooks
+    "import_catalogue": Act((EXECUTIVE,), "import a catalogue of services"),
+    "manage_webhooks": Act((EXECUTIVE,), "manage webhooks"),
     # organisation
     "edit_terminology": Act((EXECUTIVE,), "change the organisation's names for the model's roles"),
     "create_person": Act((EXECUTIVE,), "add people to the organisation"),

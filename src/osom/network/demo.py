@@ -706,6 +706,10 @@ class _Loader:
         self.run_lifecycle()
         self.run_governance()
         self.learn(_LEARNING_AFTER_GOVERNANCE)
+        # last: the services' measurements, capital flow and maps, on the network as all the rest leaves it
+        # (imported here because that module builds on this one's clock)
+        from osom.fitness.demo_fitness import load_fitness_demo
+        load_fitness_demo(say=self.say)
 
     def add_people(self) -> None:
         people = self.data["people"]

@@ -1,0 +1,310 @@
+"""Reads of fitness data shared by pages, the API, the command line and exports: each
+metric's status against its target, stale series, the executive's figures over time, and
+capital flow. Query counts do not grow with the number of services."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from osom.network.models import Metric, Service
+
+from . import expressions
+from .models import Aggregation, ConsumptionShare, Measurement, MetricSeries, PeriodVolume
+
+__all__ = [
+    "MET", "MISSED", "NO_TARGET", "NO_DATA", "status_of", "service_fitness", "MetricView", "fitness_overview",
+    "person_fitness_items", "network_fitness_counts", "measurements_csv", "periods_for", "aggregation_values",
+    "budget_periods_with_flow", "capital_flow_for", "CapitalFlowView",
+]
+
+MET, MISSED, NO_TARGET, NO_DATA = "met", "missed", "no target", "no data"
+
+
+def status_of(value: Decimal | None, target: Decimal | None, direction: str) -> str:
+    """Met, missed, no target or no data: the latest value read against the contract."""
+    if value is None:
+        return NO_DATA
+    if target is None:
+        return NO_TARGET
+    if direction == "lower":
+        return MET if value <= target else MISSED
+    return MET if value >= target else MISSED
+
+
+@dataclass
+class MetricView:
+    metric: Metric
+    series: MetricSeries | None
+    status: str
+    stale: bool
+    points: list[Measurement] = field(default_factory=list)
+
+    @property
+    def cadence_days(self) -> int:
+        return self.series.cadence_days if self.series else MetricSeries.DEFAULT_CADENCE_DAYS
+
+
+def service_fitness(service: Service, *, today: dt.date | None = None, points: int = 24) -> list[MetricView]:
+    """Each metric of the service's current contract with its latest value, status,
+    staleness and the last ``points`` measurements for a chart. Three queries."""
+    if service.current_version_id is None:
+        return []
+    today = today or timezone.localdate()
+    metrics = list(Metric.objects.filter(version_id=service.current_version_id).order_by("position", "pk"))  # 1
+    series = {s.metric_key: s for s in MetricSeries.objects.filter(service=service)}  # 2
+    history: dict[str, list[Measurement]] = defaultdict(list)
+    keys = [m.key for m in metrics]
+    # 3: the latest ``points`` measurements of every metric at once, numbered per metric by
+    # a window function so that a metric reported daily cannot crowd out the others
+    recent = (Measurement.objects.filter(service=service, metric_key__in=keys)
+              .annotate(rank=Window(RowNumber(), partition_by=[F("metric_key")],
+                                    order_by=[F("period_end").desc(), F("period_start").desc()]))
+              .filter(rank__lte=points).order_by("metric_key", "-period_end"))
+    for m in recent:
+        history[m.metric_key].append(m)
+    views = []
+    for metric in metrics:
+        s = series.get(metric.key)
+        value = s.latest_value if s else None
+        stale = bool(s and s.due_on and s.due_on < today)
+        views.append(MetricView(metric, s, status_of(value, metric.target, metric.direction), stale,
+                                list(reversed(history.get(metric.key, [])))))
+    return views
+
+
+def _series_subquery(field_name: str):
+    # the output field is the series' own, so values come back as stored (90.0000 → Decimal
+    # with four places) on SQLite as on PostgreSQL
+    return Subquery(MetricSeries.objects.filter(service=OuterRef("version__service"), metric_key=OuterRef("key"))
+                    .values(field_name)[:1], output_field=MetricSeries._meta.get_field(field_name))
+
+
+def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: dt.date | None = None,
+                     services=None):
+    """Every metric of every current contract with its latest value and status, for the
+    network's fitness page; filterable by status (met, missed, no target, no data, stale),
+    by service name and by lifecycle stage. One query for the rows (plus a count)."""
+    today = today or timezone.localdate()
+    qs = (Metric.objects.filter(version__service__current_version=F("version"))
+          .select_related("version__service", "version__service__manager")
+          .annotate(latest_value=_series_subquery("latest_value"), latest_end=_series_subquery("latest_end"),
+                    due_on=_series_subquery("due_on"), reported=_series_subquery("count")))
+    qs = qs.annotate(status=Case(
+        When(latest_value__isnull=True, then=Value(NO_DATA)),
+        When(target__isnull=True, then=Value(NO_TARGET)),
+        When(Q(direction="lower", latest_value__gt=F("target")) | Q(direction="higher", latest_value__lt=F("target")),
+             then=Value(MISSED)),
+        default=Value(MET), output_field=CharField()))
+    if services is not None:
+        qs = qs.filter(version__service__in=services)
+    if q:
+        qs = qs.filter(Q(version__service__name__icontains=q) | Q(name__icontains=q) | Q(key__icontains=q))
+    if stage:
+        qs = qs.filter(version__service__lifecycle_stage=stage)
+    else:
+        # a decommissioned service reports nothing any more: its last values are history
+        qs = qs.exclude(version__service__lifecycle_stage="decommissioned")
+    if status == "stale":
+        qs = qs.filter(due_on__lt=today)
+    elif status in (MET, MISSED, NO_TARGET, NO_DATA):
+        qs = qs.filter(status=status)
+    return qs.order_by("version__service__name", "position", "pk")
+
+
+def person_fitness_items(person, *, today: dt.date | None = None) -> dict:
+    """What a manager's dashboard shows: their services' missed targets and stale series
+    (two queries, whatever the number of services)."""
+    today = today or timezone.localdate()
+    mine = Service.objects.filter(manager=person).exclude(lifecycle_stage="decommissioned")
+    rows = list(fitness_overview(services=mine).filter(Q(status=MISSED) | Q(due_on__lt=today))[:50])
+    missed = [m for m in rows if m.status == MISSED]
+    stale = [m for m in rows if m.due_on and m.due_on < today]
+    return {"missed": missed, "stale": stale}
+
+
+def network_fitness_counts(*, today: dt.date | None = None) -> dict:
+    """Counts of missed targets and stale series across the network, for the executive."""
+    today = today or timezone.localdate()
+    overview = fitness_overview(today=today)
+    # both counted over the metrics of current contracts, as the overview they link to lists them
+    return {
+        "missed": overview.filter(status=MISSED).count(),
+        "stale": overview.filter(due_on__lt=today).count(),
+    }
+
+
+def measurements_csv(service: Service, metric_key: str = "") -> str:
+    """The service's measurements as CSV, in the columns an upload reads, so an export can
+    be corrected and uploaded again."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", "period_start", "period_end", "value", "measured_at", "note", "source", "record_id"])
+
+    def cell(text: str) -> str:
+        # a spreadsheet must not read text the service or its systems wrote as a formula
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+    qs = Measurement.objects.filter(service=service).order_by("metric_key", "period_start", "period_end")
+    if metric_key:
+        qs = qs.filter(metric_key=metric_key)
+    for m in qs.iterator(chunk_size=2000):
+        writer.writerow([m.metric_key, m.period_start.isoformat(), m.period_end.isoformat(), format(m.value.normalize(), "f"),
+                         m.measured_at.isoformat(), cell(m.note), m.source, cell(m.record_id)])
+    return out.getvalue()
+
+
+# --- the executive's figures -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+def _month_start(day: dt.date, back: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def periods_for(grain: str, *, count: int | None = None, today: dt.date | None = None) -> list[Period]:
+    """The last ``count`` whole-or-current periods of a grain, oldest first."""
+    today = today or timezone.localdate()
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    count = count or {"month": 12, "quarter": 8, "year": 5}[grain]
+    if grain == "year":
+        anchor = dt.date(today.year, 1, 1)
+    elif grain == "quarter":
+        anchor = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    else:
+        anchor = dt.date(today.year, today.month, 1)
+    periods = []
+    for i in range(count - 1, -1, -1):
+        start = _month_start(anchor, i * months)
+        end = _month_start(start, -months) - dt.timedelta(days=1)
+        if grain == "year":
+            label = str(start.year)
+        elif grain == "quarter":
+            label = f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        else:
+            label = start.strftime("%Y-%m")
+        periods.append(Period(label, start, end))
+    return periods
+
+
+def _attributes(service_row: dict) -> dict[str, str]:
+    return {"stage": service_row["service__lifecycle_stage"], "evolution": service_row["service__evolution_stage"],
+            "users": service_row["service__user_type"], "service": service_row["service__slug"]}
+
+
+def aggregation_values(aggregation: Aggregation, *, today: dt.date | None = None, count: int | None = None) -> list[dict]:
+    """The figure for each recent period: ``{"period", "value", "reason"}``. One query per
+    distinct metric the expression names. A service's value for a period combines its
+    measurements whose period ends in it (the latest, their sum or their mean); services
+    are filtered by their stages today."""
+    from .actions import AGGREGATION_FIELDS
+
+    expression = expressions.parse(aggregation.expression, fields=AGGREGATION_FIELDS)
+    periods = periods_for(aggregation.grain, count=count, today=today)
+    first, last = periods[0].start, periods[-1].end
+    starts = [p.start for p in periods]
+    # metric -> period index -> service id -> (attributes, values in order of period end)
+    data: dict[str, list[dict[int, tuple[dict, list[Decimal]]]]] = {}
+    for metric in sorted(expression.metrics()):
+        per_period: list[dict[int, tuple[dict, list[Decimal]]]] = [dict() for _ in periods]
+        rows = (Measurement.objects.filter(metric_key=metric, period_end__gte=first, period_end__lte=last)
+                .order_by("period_end", "pk")
+                .values("service_id", "value", "period_end", "service__lifecycle_stage", "service__evolution_stage",
+                        "service__user_type", "service__slug"))
+        for row in rows.iterator(chunk_size=5000):
+            index = _period_index(starts, row["period_end"])
+            bucket = per_period[index].get(row["service_id"])
+            if bucket is None:
+                bucket = per_period[index][row["service_id"]] = (_attributes(row), [])
+            bucket[1].append(row["value"])
+        data[metric] = per_period
+
+    def combine(values: list[Decimal]) -> Decimal:
+        if aggregation.within == Aggregation.Within.SUM:
+            return sum(values, Decimal(0))
+        if aggregation.within == Aggregation.Within.MEAN:
+            return sum(values, Decimal(0)) / len(values)
+        return values[-1]
+
+    out = []
+    for i, period in enumerate(periods):
+        def values(call, i=i):
+            return [combine(vals) for attrs, vals in data[call.metric][i].values()
+                    if expressions.matches(call.conditions, attrs)]
+        result = expression.evaluate(values)
+        out.append({"period": period, "value": result.value, "reason": result.reason})
+    return out
+
+
+def _period_index(starts: list[dt.date], day: dt.date) -> int:
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= day:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+# --- capital flow ------------------------------------------------------------------
+
+def budget_periods_with_flow() -> list[str]:
+    """Budget periods that have spending or consumption shares, latest first."""
+    from osom.lifecycle.models import BudgetAllocation
+
+    periods = set(BudgetAllocation.objects.values_list("period", flat=True).distinct())
+    periods |= set(ConsumptionShare.objects.values_list("period", flat=True).distinct())
+    return sorted(periods, reverse=True)
+
+
+@dataclass
+class CapitalFlowView:
+    period: str
+    flow: object | None  # capital.CapitalFlow, or None when the period could not be computed
+    error: str = ""
+    error_services: list[Service] = field(default_factory=list)
+    services: dict[int, Service] = field(default_factory=dict)
+    direct: dict[int, Decimal] = field(default_factory=dict)
+    shares: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    transactions: dict[int, int] = field(default_factory=dict)
+
+
+def capital_flow_for(period: str) -> CapitalFlowView:
+    """Capital flow of one budget period by the reciprocal method (model 11): direct spend
+    from the spending recorded against the period's allocations, shares as measured by
+    providers. Four queries whatever the size of the network."""
+    from osom.lifecycle.models import Spend
+
+    from .capital import CapitalFlowError, compute_capital_flow
+
+    direct = {row["allocation__service_id"]: row["total"] for row in
+              Spend.objects.filter(allocation__period=period).values("allocation__service_id")
+              .annotate(total=Sum("amount")).order_by()}
+    shares = {(p, c): s for p, c, s in
+              ConsumptionShare.objects.filter(period=period).values_list("provider_id", "consumer_id", "share")}
+    transactions = dict(PeriodVolume.objects.filter(period=period).values_list("service_id", "transactions"))
+    ids = set(direct) | {p for p, _ in shares} | {c for _, c in shares}
+    services = Service.objects.in_bulk(list(ids))
+    view = CapitalFlowView(period, None, services=services, direct=direct, shares=shares, transactions=transactions)
+    try:
+        view.flow = compute_capital_flow({i: direct.get(i, Decimal(0)) for i in ids}, shares,
+                                         name=lambda i: services[i].name if i in services else str(i))
+    except CapitalFlowError as exc:
+        view.error = exc.message[:1].upper() + exc.message[1:].rstrip(".") + "."
+        view.error_services = [services[i] for i in getattr(exc, "services", []) if i in services]
+    return view
