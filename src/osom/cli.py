@@ -220,13 +220,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
 
     # each app adds its own commands (their modules import nothing of Django at the top)
+    from osom.bench.cli import register as register_bench
+    from osom.fitness.cli import register as register_fitness
     from osom.governance.cli import register as register_governance
+    from osom.interop.cli import register as register_interop
+    from osom.interop.webhook_cli import register as register_webhooks
+    from osom.interop.publish_cli import register as register_publish
     from osom.learning.cli import register as register_learning
     from osom.lifecycle.cli import register as register_lifecycle
+    from osom.maps.cli import register as register_maps
 
     register_lifecycle(sub)
     register_governance(sub)
     register_learning(sub)
+    register_fitness(sub)
+    register_maps(sub)
+    register_interop(sub)
+    register_bench(sub)
+    register_webhooks(sub)
+    register_publish(sub)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -16,6 +16,7 @@ from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Organisation, Person
 from osom.core.notify import notify
 from osom.core.policy import ACTS, authorise
+from osom.interop import webhooks
 from osom.network import records
 from osom.network.contract import clean_content, read_content, write_content
 from osom.network.models import ContractVersion, Service
@@ -168,6 +169,7 @@ def issue_mandate(*, actor: Person, mandate: Mandate) -> Mandate:
         link = reverse("governance:mandate", args=[mandate.pk])
         told = notify([t.service.manager for t in targets], f"Mandate: {mandate.title} (due {mandate.due_date:%d %b %Y})",
                       link, body=f"The executive has issued a mandate that applies to a service you manage.\n\n{mandate.instruction}")
+        webhooks.emit("mandate.issued", webhooks.mandate_issued(mandate, actor=actor, services=[t.service for t in targets]))
         audit.record(actor, "issue_mandate", mandate, authority=authority,
                      summary=f"Issued the mandate “{mandate.title}” to {len(targets)} services ({told} managers told)",
                      after={"services": [t.service.slug for t in targets]})
@@ -604,6 +606,7 @@ def establish_from_proposal(*, actor: Person, proposal: Proposal, content: dict,
         proposal.save()
         notify([proposal.proposed_by, manager], f"A new service meets your proposal: {service.name}",
                reverse("network:service", args=[service.slug]))
+        webhooks.emit("service.established", webhooks.service_established(service, how="proposal", actor=actor, proposal=proposal))
         audit.record(actor, "establish_from_proposal", service, authority=authority, service=service,
                      summary=f"Established {service.name} in discovery for the proposal “{proposal.title}”",
                      after={"name": service.name, "needs": len(cleaned["needs"]), "manager": manager.email if manager else None})

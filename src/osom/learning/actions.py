@@ -18,6 +18,7 @@ from osom.core.errors import Conflict, Errors, InvalidInput, NotAllowed
 from osom.core.models import Person, Role
 from osom.core.notify import notify
 from osom.core.policy import authorise
+from osom.interop import webhooks
 from osom.network.models import Service
 from osom.network.stages import Lifecycle
 
@@ -515,6 +516,7 @@ def publish_coe(*, actor: Person, coe: CorrectionOfError, expected_revision: int
         link = reverse("learning:coe", args=[coe.pk])
         told = [p for p in (*executive, *owners) if p.pk != actor.pk]  # not the manager who publishes it
         notify(told, f"Correction of Error published for {coe.service.name}: {coe.title}", link)
+        webhooks.emit("coe.published", webhooks.coe_published(coe, actor=actor))
         audit.record(actor, "publish_coe", coe, authority=authority, service=coe.service,
                      summary=f"Published the Correction of Error “{coe.title}”")
     return coe

@@ -19,6 +19,7 @@ from osom.core.errors import Conflict, Errors, InvalidInput
 from osom.core.models import Organisation, Person
 from osom.core.notify import notify
 from osom.core.policy import authorise
+from osom.interop import webhooks
 from osom.network.contract import write_decommissioned_version
 from osom.network.models import Service
 from osom.network.stages import Lifecycle
@@ -558,6 +559,8 @@ def publish_assessment_report(*, actor: Person, assessment: Assessment, budget_a
             summary += f"; reassessment scheduled for {reassessment.scheduled_for:%d %b %Y}"
         notify([service.manager, *assessment.assessors.all()], f"Assessment report published: {service.name}, "
                f"{assessment.get_result_display()}", reverse("lifecycle:assessment", args=[assessment.pk]))
+        webhooks.emit("service.stage_changed", webhooks.stage_changed(service, from_stage=assessment.stage, actor=actor, assessment=assessment))
+        webhooks.emit("report.published", webhooks.report_published(assessment, service=service, actor=actor))
         audit.record(actor, "publish_assessment_report", assessment, authority=authority, service=service, summary=summary,
                      before={"stage": assessment.stage},
                      after={"stage": service.lifecycle_stage, "result": assessment.result, "outcome": assessment.outcome,

@@ -21,6 +21,7 @@ from osom.core.errors import Conflict, InvalidInput
 from osom.core.models import Organisation, Person
 from osom.core.notify import notify
 from osom.core.policy import authorise
+from osom.interop import webhooks
 
 from . import queries
 from .contract import apply_approved as _apply_approved
@@ -124,6 +125,7 @@ def establish_service(*, actor: Person, content: dict, manager: Person | None = 
         service = _create_service(actor, cleaned, Lifecycle.DISCOVERY, adopted=False, note="Contract published when the service was established.")
         if manager is not None:
             _appoint(service, manager, actor, "Appointed when the service was established.")
+        webhooks.emit("service.established", webhooks.service_established(service, how="established", actor=actor))
         audit.record(
             actor, "establish_service", service, authority=authority, service=service,
             summary=f"Established {service.name} in discovery" + (f", managed by {manager}" if manager else ""),
@@ -137,10 +139,11 @@ ADOPTABLE_STAGES = (Lifecycle.DISCOVERY, Lifecycle.ALPHA, Lifecycle.BETA, Lifecy
 
 @refuses_null_characters
 def adopt_existing_service(
-    *, actor: Person, content: dict, lifecycle_stage: str, manager: Person | None = None
+    *, actor: Person, content: dict, lifecycle_stage: str, manager: Person | None = None, change_note: str = ""
 ) -> Service:
     """Bring a service that already runs into the model (model 4): a contract written for
-    it, entering at the stage it is really at."""
+    it, entering at the stage it is really at. ``change_note`` adds to the contract's note
+    what the adoption should keep on record (a catalogue marked it deprecated, say)."""
     authority = authorise(actor, "adopt_existing_service")
     cleaned = clean_content(content)
     if lifecycle_stage not in ADOPTABLE_STAGES:
@@ -150,13 +153,15 @@ def adopt_existing_service(
         )
     _check_manager(manager)
     with transaction.atomic():
-        service = _create_service(actor, cleaned, lifecycle_stage, adopted=True, note="Contract written when the running service was adopted.")
+        note = " ".join(("Contract written when the running service was adopted.", (change_note or "").strip())).strip()
+        service = _create_service(actor, cleaned, lifecycle_stage, adopted=True, note=note)
         if lifecycle_stage == Lifecycle.LIVE:
             days = Organisation.current().live_cadence_days
             service.next_assessment_due = timezone.localdate() + timedelta(days=days)
             service.save(update_fields=["next_assessment_due"])
         if manager is not None:
             _appoint(service, manager, actor, "Appointed when the service was adopted.")
+        webhooks.emit("service.established", webhooks.service_established(service, how="adopted", actor=actor))
         audit.record(
             actor, "adopt_existing_service", service, authority=authority, service=service,
             summary=f"Adopted {service.name} at its real stage, {service.get_lifecycle_stage_display().lower()}",
@@ -367,6 +372,7 @@ def approve_contract_version(*, actor: Person, version: ContractVersion, expecte
         _apply_approved(service, version)
         notify([service.manager, version.created_by], f"Version {version.number} of {service.name}'s contract is approved",
                reverse("network:version", args=[service.slug, version.number]))
+        webhooks.emit("contract.approved", webhooks.contract_approved(version, previous=previous, actor=actor))
         audit.record(
             actor, "approve_contract_version", version, authority=authority, service=service,
             summary=f"Approved version {version.number} of {service.name}'s contract",
@@ -433,6 +439,7 @@ def alter_contract(*, actor: Person, service: Service, content: dict, reason: st
         version.approved_at = now
         version.save()
         _apply_approved(service, version)
+        webhooks.emit("contract.approved", webhooks.contract_approved(version, previous=previous, actor=actor))
         audit.record(
             actor, "alter_contract", version, authority=authority, service=service,
             summary=f"Altered {service.name}'s contract: version {number} replaces version {previous.number if previous else '—'}",

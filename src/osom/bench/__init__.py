@@ -1,0 +1,1 @@
+"""Building large organisations to measure the platform against (``osom generate``)."""

@@ -1,0 +1,87 @@
+"""``osom import`` and ``osom export``: catalogues in and out. Nothing of Django is imported
+at the top: the parser is built before Django is set up.
+
+- ``osom import --from backstage PATH --as EMAIL [--dry-run]``: Backstage catalogue descriptors
+- ``osom import --from csv PATH --as EMAIL [--dry-run]``: services and needs from a spreadsheet (CSV)
+- ``osom export --to backstage DIR`` / ``osom export --to csv DIR``: the same formats written back
+
+An import is all-or-nothing and ends with a report of what was mapped and what was not,
+and why. It acts as the person named by ``--as``, checked and audited like any other write.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+IMPORT_FORMATS = {"backstage": "osom.interop.backstage", "csv": "osom.interop.spreadsheets"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("import", help="bring a catalogue in: Backstage descriptors or a spreadsheet of services")
+    p.add_argument("path", metavar="PATH", help="a folder or file to read")
+    p.add_argument("--from", dest="source", choices=sorted(IMPORT_FORMATS), required=True, help="the catalogue's format")
+    p.add_argument("--as", dest="as_email", metavar="EMAIL", required=True, help="who imports (the executive)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, and write nothing")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export", help="write the catalogue out as Backstage descriptors or a spreadsheet")
+    p.add_argument("path", metavar="DIR", help="the folder to write into (created if missing)")
+    p.add_argument("--to", dest="target", choices=sorted(IMPORT_FORMATS), required=True, help="the format to write")
+    p.set_defaults(func=cmd_export)
+
+
+def _module(name: str):
+    import importlib
+
+    return importlib.import_module(IMPORT_FORMATS[name])
+
+
+def _progress(done: int, total: int, what: str = "") -> None:
+    """A progress bar on stderr, redrawn in place; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty() or total <= 0:
+        return
+    width = 30
+    filled = int(width * done / total)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {what[:40]:<40}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_import(args) -> int:
+    from osom.core.errors import DomainError
+    from osom.core.models import Person
+
+    actor = Person.objects.filter(email__iexact=args.as_email).first()
+    if actor is None:
+        print(f"osom: nobody has the email address {args.as_email}", file=sys.stderr)
+        return 2
+    path = Path(args.path)
+    if not path.exists():
+        print(f"osom: {path} does not exist", file=sys.stderr)
+        return 2
+    try:
+        report = _module(args.source).import_catalogue(actor=actor, path=path, dry_run=args.dry_run, progress=_progress)
+    except DomainError as exc:
+        print(f"osom: {exc.message}", file=sys.stderr)
+        for field, messages in exc.errors.items():
+            for message in messages:
+                if message != exc.message:
+                    print(f"  {field}: {message}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_export(args) -> int:
+    path = Path(args.path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"osom: cannot write to {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    written = _module(args.target).export_catalogue(path=path)
+    print(f"Wrote {written} file{'s' if written != 1 else ''} to {path}")
+    return 0
