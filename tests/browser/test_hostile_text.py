@@ -10,6 +10,7 @@ The payloads are in ``hostile_corpus.py``."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
@@ -23,6 +24,7 @@ from playwright.sync_api import expect
 from osom.core.actions import edit_terminology, issue_api_token
 from osom.fitness import actions as fitness
 from osom.governance import actions as governance
+from osom.interop.spreadsheets import import_catalogue as import_spreadsheet
 from osom.governance.models import Deviation, Dispute, Guidance, Mandate, Proposal
 from osom.learning import actions as learning
 from osom.learning import communities
@@ -677,5 +679,34 @@ def test_hostile_text_in_fitness_data_and_maps_is_shown_only_as_text(cast, new_p
     mgr.visit(f"/services/{slug}/map/edit/")
     ex.visit(f"/fitness/figures/{figure.slug}/edit/")
     ex.visit("/dashboard/")
+    ex.assert_clean()
+    mgr.assert_clean()
+
+
+def test_hostile_text_brought_in_by_an_import_is_shown_only_as_text(cast, new_page, tmp_path):
+    """A spreadsheet of services whose names, descriptions and needs are payloads: the
+    import takes them as they are, and every page that shows them shows text."""
+    names = [short(70 + i, 150) for i in range(4)]
+    need = (line(74), line(75), line(76))
+    with open(tmp_path / "services.csv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["name", "lifecycle stage", "evolution stage", "user type", "manager email", "purpose",
+                         "as a", "i need", "so that"])
+        for name in names:
+            writer.writerow([name, "live", "product", "external", cast.manager.email, PROSE, *need])
+    report = import_spreadsheet(actor=cast.executive, path=tmp_path)
+    assert report.created["services"] == len(names), report.lines()
+    imported = list(Service.objects.filter(adopted=True, name__in=[" ".join(n.split()) for n in names]))
+    assert len(imported) == len(names)
+
+    ex = _watch(new_page, cast.executive, "executive")
+    mgr = _watch(new_page, cast.manager, "manager")
+    for service in imported:
+        ex.visit(f"/services/{service.slug}/", texts=_literal(service.name), keys=keys_in(PROSE))
+    for watcher in (ex, mgr):
+        watcher.visit("/", texts=[t for s in imported for t in _literal(s.name)])
+        watcher.visit("/network/map/")
+        watcher.visit("/audit/")
+    mgr.visit("/dashboard/")
     ex.assert_clean()
     mgr.assert_clean()

@@ -55,6 +55,22 @@ def test_network_list_filters_by_stage_evolution_users_manager_and_search(cast, 
     assert names(q="parking") == {"Parking permits"}
 
 
+def test_with_more_managers_than_a_list_can_hold_the_manager_is_named_by_email(cast, client, monkeypatch):
+    from osom.network import views
+
+    monkeypatch.setattr(views, "MANAGER_CHOICES", 1)  # the cast has two managers
+    client.force_login(cast.outsider)
+    response = client.get(reverse("network:list"), {"manager": cast.manager.email.upper()})
+    body = response.content.decode()
+    assert 'name="manager"' in body and "<select name=\"manager\"" not in body
+    assert {s.name for s in response.context["page"].object_list} == {"Parking permits"}
+    listed = client.get(reverse("network:list"), {"manager": "none"}).context["page"].object_list
+    assert all(s.manager_id is None for s in listed)
+    monkeypatch.setattr(views, "MANAGER_CHOICES", 300)
+    body = client.get(reverse("network:list")).content.decode()
+    assert 'select name="manager"' in body and f'value="{cast.manager.pk}"' in body
+
+
 def test_network_list_answers_htmx_with_the_results_fragment(cast, client):
     client.force_login(cast.outsider)
     response = client.get(reverse("network:list"), {"q": "ident"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="network-results")

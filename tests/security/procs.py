@@ -627,6 +627,41 @@ def facts_demo(ids: dict) -> dict:
     return {"people": Person.objects.count(), "services": Service.objects.count(), "events": AuditEvent.objects.count()}
 
 
+# a catalogue imported from a spreadsheet: every service adopted in one transaction
+
+IMPORTED = 24
+
+
+def setup_import_catalogue(tag: str) -> dict:
+    from django.conf import settings
+    from django.utils.text import slugify
+
+    folder = Path(settings.DATA_DIR) / f"catalogue-{tag}"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"Imported register {tag} {i}" for i in range(IMPORTED)]
+    services = ["name,lifecycle stage,evolution stage,user type,manager email,purpose"]
+    services += [f"{name},live,product,internal,{MANAGER},A register caseworkers look things up in." for name in names]
+    needs = ["service slug,as a,i need,so that"]
+    needs += [f"{slugify(name)},caseworker,to look up a record,I can answer the resident" for name in names]
+    (folder / "services.csv").write_text("\n".join(services) + "\n", encoding="utf-8")
+    (folder / "needs.csv").write_text("\n".join(needs) + "\n", encoding="utf-8")
+    return {"folder": str(folder), "prefix": f"Imported register {tag} "}
+
+
+def prepare_import_catalogue(ids: dict, who: int) -> Callable:
+    from osom.interop.spreadsheets import import_catalogue
+
+    ex = _person(EXECUTIVE)
+    return lambda: import_catalogue(actor=ex, path=Path(ids["folder"]), dry_run=False)
+
+
+def facts_import_catalogue(ids: dict) -> dict:
+    from osom.network.models import Service
+
+    return {"services": Service.objects.filter(name__startswith=ids["prefix"]).count(),
+            "events": _audit_count("import_catalogue")}
+
+
 @dataclass(frozen=True)
 class Stop:
     """Where a process stops inside an act: after the ``nth`` call of ``module.name`` returns."""
@@ -644,6 +679,8 @@ STOPS = {
     "decommission": Stop("osom.core.audit", "record"),
     "publish_coe": Stop("osom.core.audit", "record"),
     "issue_mandate_bulk": Stop("osom.governance.actions", "notify"),
+    # half way through the import: twelve of its twenty-four services adopted
+    "import_catalogue": Stop("osom.core.audit", "record", nth=IMPORTED // 2),
     # about half way through the demo's acts (it records some 380 events, one per act)
     "demo": Stop("osom.core.audit", "record", nth=190),
 }

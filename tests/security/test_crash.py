@@ -6,8 +6,9 @@ and the same act then succeeds from the start.
 "In the middle": the process (``procs.py crash``) runs the act with one function of
 it — ``notify`` or ``audit.record``, called near the end, after everything else is
 written — wrapped to say so once it has done its work and then to wait; the test kills
-it there, inside the act's transaction. OSOM has no import command; the one bulk load
-there is, the demo organisation, is loaded in one transaction and is covered here.
+it there, inside the act's transaction. The bulk loads are covered too: a catalogue
+imported from a spreadsheet (killed half way through its adoptions), and the demo
+organisation, loaded in one transaction.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ CRASHES = {
     "publish_coe": {"status": "published", "notified": 1, "events": 1},
     # a bulk act: a saved filter resolved into 40 services, a target and a notification each
     "issue_mandate_bulk": {"status": "issued", "targets": procs.BULK, "notified": procs.BULK, "events": 1},
+    # an import: every service of the spreadsheet adopted, and one event for the import
+    "import_catalogue": {"services": procs.IMPORTED, "events": 1},
 }
 
 

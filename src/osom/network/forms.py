@@ -64,7 +64,15 @@ class NetworkFilterForm(forms.Form):
     manager = forms.ChoiceField(label="Manager", required=False)
 
     def __init__(self, *args, managers=(), manager_label="Manager", **kwargs):
+        """``managers`` fill a list to choose from; None when there are too many to list,
+        and the manager is then named by email address instead."""
         super().__init__(*args, **kwargs)
+        if managers is None:
+            self.fields["manager"] = forms.CharField(
+                label=manager_label, required=False, max_length=254,
+                help_text="Their email address, or “none” for services without one.",
+                widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
+            return
         self.fields["manager"].label = manager_label
         self.fields["manager"].choices = [("", "Anyone"), ("none", "No manager"), *[(str(p.pk), p.name) for p in managers]]
 

@@ -60,7 +60,7 @@ def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: 
     if manager == "none":
         qs = qs.filter(manager__isnull=True)
     elif manager:
-        qs = qs.filter(manager_id=as_id(manager)) if as_id(manager) else qs.filter(manager__email=manager)
+        qs = qs.filter(manager_id=as_id(manager)) if as_id(manager) else qs.filter(manager__email__iexact=manager.strip())
     consumes = Dependency.objects.filter(version=OuterRef("current_version_id")).values("version")
     consumed_by = (
         Dependency.objects.filter(provider=OuterRef("pk"), version__service__current_version=F("version"))

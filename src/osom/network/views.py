@@ -20,9 +20,16 @@ from .stages import Lifecycle
 __all__ = ["network_list", "service_page", "version_page", "compare_versions", "service_lookup"]
 
 
+MANAGER_CHOICES = 300
+
+
 def network_list(request):
     """Every service with its stage, evolution, manager, users and links, filtered and paged."""
-    managers = Person.objects.filter(managed_services__isnull=False).distinct().order_by("name").only("pk", "name")
+    # a list to choose the manager from, unless there are too many to list on a page
+    managers = list(Person.objects.filter(managed_services__isnull=False).distinct().order_by("name")
+                    .only("pk", "name")[:MANAGER_CHOICES + 1])
+    if len(managers) > MANAGER_CHOICES:
+        managers = None
     form = NetworkFilterForm(request.GET or None, managers=managers,
                              manager_label=organisation_for(request).service_manager_name)
     filters = form.cleaned_data if form.is_valid() else {}
