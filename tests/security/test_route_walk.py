@@ -247,6 +247,7 @@ PAGES: dict[str, Route] = {
     "interop:webhook_edit": act("manage_webhooks", "webhook"),
     "interop:webhook_remove": act("manage_webhooks", "webhook"),
     "interop:delivery_redeliver": act("manage_webhooks", "delivery"),
+    "interop:contract_schema": read(),
     # maps and the dependency graph
     "maps:map": read("service"),
     "maps:text": read("service"),

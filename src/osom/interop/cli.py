@@ -3,7 +3,9 @@ at the top: the parser is built before Django is set up.
 
 - ``osom import --from backstage PATH --as EMAIL [--dry-run]``: Backstage catalogue descriptors
 - ``osom import --from csv PATH --as EMAIL [--dry-run]``: services and needs from a spreadsheet (CSV)
+- ``osom import --sync DIR --as EMAIL [--dry-run]``: contract drafts made to match a folder of YAML contracts
 - ``osom export --to backstage DIR`` / ``osom export --to csv DIR``: the same formats written back
+- ``osom export --to contracts DIR``: every running service's contract as ``<slug>.yaml``
 
 An import is all-or-nothing and ends with a report of what was mapped and what was not,
 and why. It acts as the person named by ``--as``, checked and audited like any other write.
@@ -17,25 +19,27 @@ from pathlib import Path
 __all__ = ["register"]
 
 IMPORT_FORMATS = {"backstage": "osom.interop.backstage", "csv": "osom.interop.spreadsheets"}
+EXPORT_FORMATS = {**IMPORT_FORMATS, "contracts": "osom.interop.contracts"}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("import", help="bring a catalogue in: Backstage descriptors or a spreadsheet of services")
-    p.add_argument("path", metavar="PATH", help="a folder or file to read")
-    p.add_argument("--from", dest="source", choices=sorted(IMPORT_FORMATS), required=True, help="the catalogue's format")
+    p = sub.add_parser("import", help="bring a catalogue in (Backstage descriptors, a spreadsheet) or sync YAML contracts")
+    p.add_argument("path", metavar="PATH", nargs="?", help="a folder or file to read (with --from)")
+    p.add_argument("--from", dest="source", choices=sorted(IMPORT_FORMATS), help="the catalogue's format")
+    p.add_argument("--sync", metavar="DIR", help="make contract drafts match the YAML contracts in DIR")
     p.add_argument("--as", dest="as_email", metavar="EMAIL", required=True, help="who imports (the executive)")
     p.add_argument("--dry-run", action="store_true", help="show what would change, and write nothing")
     p.set_defaults(func=cmd_import)
-    p = sub.add_parser("export", help="write the catalogue out as Backstage descriptors or a spreadsheet")
+    p = sub.add_parser("export", help="write the catalogue out: Backstage descriptors, a spreadsheet or YAML contracts")
     p.add_argument("path", metavar="DIR", help="the folder to write into (created if missing)")
-    p.add_argument("--to", dest="target", choices=sorted(IMPORT_FORMATS), required=True, help="the format to write")
+    p.add_argument("--to", dest="target", choices=sorted(EXPORT_FORMATS), required=True, help="the format to write")
     p.set_defaults(func=cmd_export)
 
 
 def _module(name: str):
     import importlib
 
-    return importlib.import_module(IMPORT_FORMATS[name])
+    return importlib.import_module(EXPORT_FORMATS[name])
 
 
 def _progress(done: int, total: int, what: str = "") -> None:
@@ -54,16 +58,28 @@ def cmd_import(args) -> int:
     from osom.core.errors import DomainError
     from osom.core.models import Person
 
+    if args.sync is not None and (args.source or args.path):
+        print("osom: give either --sync DIR or --from FORMAT PATH, not both", file=sys.stderr)
+        return 2
+    if args.sync is None and not (args.source and args.path):
+        print("osom: say what to import: --from backstage|csv PATH, or --sync DIR for YAML contracts", file=sys.stderr)
+        return 2
     actor = Person.objects.filter(email__iexact=args.as_email).first()
     if actor is None:
         print(f"osom: nobody has the email address {args.as_email}", file=sys.stderr)
         return 2
-    path = Path(args.path)
+    path = Path(args.sync if args.sync is not None else args.path)
     if not path.exists():
         print(f"osom: {path} does not exist", file=sys.stderr)
         return 2
     try:
-        report = _module(args.source).import_catalogue(actor=actor, path=path, dry_run=args.dry_run, progress=_progress)
+        if args.sync is not None:
+            from osom.interop.contracts import sync_contracts
+
+            report = sync_contracts(actor=actor, path=path, dry_run=args.dry_run, progress=_progress)
+        else:
+            report = _module(args.source).import_catalogue(actor=actor, path=path, dry_run=args.dry_run,
+                                                           progress=_progress)
     except DomainError as exc:
         print(f"osom: {exc.message}", file=sys.stderr)
         for field, messages in exc.errors.items():

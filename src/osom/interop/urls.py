@@ -2,11 +2,13 @@
 
 from django.urls import path
 
+from . import schema_views
 from . import webhook_views as views
 
 app_name = "interop"
 
 urlpatterns = [
+    path("schema/contract.json", schema_views.contract_schema, name="contract_schema"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/add/", views.webhook_add, name="webhook_add"),
     path("webhooks/<int:pk>/", views.webhook_detail, name="webhook"),

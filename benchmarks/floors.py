@@ -1,0 +1,215 @@
+"""The floor of each benchmark target: the same rows the page (or the API list) shows,
+fetched by one raw SQL query and rendered as plainly as possible.
+
+A page can hardly be quicker than the one query that fetches what it shows; the ratio of
+the page's time to its floor says how much the framework, the ORM, extra queries and the
+templates add on top. The SQL is written for both SQLite and PostgreSQL: ``%s``
+parameters, ``UPPER(..) LIKE UPPER(..)`` for case-insensitive search, ``CAST(.. AS TEXT)``
+where a UNION mixes types, ``WITH RECURSIVE`` for the walks through the network."""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["FLOORS", "render_rows", "render_json"]
+
+# consumer → provider along the current approved contracts
+EDGES = """edge(consumer, provider) AS (
+    SELECT c.id, d.provider_id FROM network_dependency d
+    JOIN network_service c ON c.current_version_id = d.version_id)"""
+
+NETWORK_ROWS = """
+SELECT s.name, s.slug, s.summary, s.lifecycle_stage, s.evolution_stage, s.user_type, p.name,
+       (SELECT COUNT(*) FROM network_need n WHERE n.version_id = s.current_version_id),
+       (SELECT COUNT(*) FROM network_dependency d WHERE d.version_id = s.current_version_id),
+       (SELECT COUNT(*) FROM network_dependency d JOIN network_service c ON c.current_version_id = d.version_id
+         WHERE d.provider_id = s.id)
+FROM network_service s LEFT JOIN core_person p ON p.id = s.manager_id
+{where}
+ORDER BY s.name LIMIT %s"""
+
+
+def network_list(ctx):
+    return NETWORK_ROWS.format(where=""), [ctx["page_size"]]
+
+
+def network_filtered(ctx):
+    return (NETWORK_ROWS.format(where="WHERE s.lifecycle_stage = %s AND s.evolution_stage = %s"),
+            ["live", "commodity", ctx["page_size"]])
+
+
+def search(ctx):
+    like = f"%{ctx['word']}%"
+    where = ("WHERE UPPER(s.name) LIKE UPPER(%s) OR UPPER(s.summary) LIKE UPPER(%s) "
+             "OR UPPER(s.slug) LIKE UPPER(%s)")
+    return NETWORK_ROWS.format(where=where), [like, like, like, ctx["page_size"]]
+
+
+def service_page(ctx):
+    # the contract, its needs and metrics, what it consumes, who consumes it, its team
+    sql = """
+SELECT 'service', s.name, s.lifecycle_stage, v.purpose FROM network_service s
+  JOIN network_contractversion v ON v.id = s.current_version_id WHERE s.id = %s
+UNION ALL SELECT 'need', n.as_a, n.i_need, n.so_that FROM network_need n WHERE n.version_id = %s
+UNION ALL SELECT 'metric', m.name, m.unit, m.direction FROM network_metric m WHERE m.version_id = %s
+UNION ALL SELECT 'provider', p.name, p.slug, p.lifecycle_stage FROM network_dependency d
+  JOIN network_service p ON p.id = d.provider_id WHERE d.version_id = %s
+UNION ALL SELECT 'consumer', c.name, c.slug, c.lifecycle_stage FROM network_dependency d
+  JOIN network_service c ON c.current_version_id = d.version_id WHERE d.provider_id = %s
+UNION ALL SELECT 'team', pe.name, pe.email, '' FROM network_teammembership t
+  JOIN core_person pe ON pe.id = t.person_id WHERE t.service_id = %s AND t.ended_at IS NULL"""
+    hub, version = ctx["hub_id"], ctx["hub_version_id"]
+    return sql, [hub, version, version, version, hub, hub]
+
+
+def reports(ctx):
+    sql = """
+SELECT a.id, s.name, s.slug, a.kind, a.stage, a.result, a.outcome, a.published_at
+FROM lifecycle_assessment a JOIN network_service s ON s.id = a.service_id
+WHERE a.status = 'published' ORDER BY a.published_at DESC, a.id DESC LIMIT %s"""
+    return sql, [ctx["page_size"]]
+
+
+def executive_dashboard(ctx):
+    # the sections that hold rows in a generated organisation, 20 each as the page shows
+    sql = """
+SELECT * FROM (SELECT 'overdue', s.name, s.slug, CAST(s.next_assessment_due AS TEXT), p.name
+  FROM network_service s LEFT JOIN core_person p ON p.id = s.manager_id
+  WHERE s.lifecycle_stage = 'live' AND s.next_assessment_due < %s ORDER BY s.next_assessment_due LIMIT 20) o
+UNION ALL SELECT * FROM (SELECT 'due_soon', s.name, s.slug, CAST(s.next_assessment_due AS TEXT), p.name
+  FROM network_service s LEFT JOIN core_person p ON p.id = s.manager_id
+  WHERE s.lifecycle_stage = 'live' AND s.next_assessment_due >= %s ORDER BY s.next_assessment_due LIMIT 20) d
+UNION ALL SELECT * FROM (SELECT 'to_report', s.name, s.slug, CAST(a.scheduled_for AS TEXT), ''
+  FROM lifecycle_assessment a JOIN network_service s ON s.id = a.service_id
+  WHERE a.status = 'agenda' AND a.scheduled_for <= %s ORDER BY a.scheduled_for LIMIT 20) r
+UNION ALL SELECT * FROM (SELECT 'coe', s.name, s.slug, c.title, CAST(c.published_at AS TEXT)
+  FROM learning_correctionoferror c JOIN network_service s ON s.id = c.service_id
+  WHERE c.status = 'published' ORDER BY c.published_at, c.id LIMIT 20) e
+UNION ALL SELECT * FROM (SELECT 'action', s.name, s.slug, ca.description, CAST(ca.due_date AS TEXT)
+  FROM learning_correctiveaction ca JOIN learning_correctionoferror c ON c.id = ca.coe_id
+  JOIN network_service s ON s.id = c.service_id
+  WHERE ca.status = 'open' AND ca.due_date < %s AND c.status <> 'draft' ORDER BY ca.due_date, ca.id LIMIT 20) x"""
+    today = ctx["today"]
+    return sql, [today, today, today, today]
+
+
+def manager_dashboard(ctx):
+    sql = """
+SELECT * FROM (SELECT 'service', s.name, s.slug, s.lifecycle_stage FROM network_service s
+  WHERE s.manager_id = %s AND s.lifecycle_stage <> 'decommissioned' ORDER BY s.name) sv
+UNION ALL SELECT * FROM (SELECT 'agenda', s.name, s.slug, CAST(a.scheduled_for AS TEXT)
+  FROM lifecycle_assessment a JOIN network_service s ON s.id = a.service_id
+  WHERE s.manager_id = %s AND s.lifecycle_stage <> 'decommissioned' AND a.status IN ('scheduled', 'agenda')
+  ORDER BY a.scheduled_for LIMIT 50) ag
+UNION ALL SELECT * FROM (SELECT 'action', s.name, ca.description, CAST(ca.due_date AS TEXT)
+  FROM learning_correctiveaction ca JOIN learning_correctionoferror c ON c.id = ca.coe_id
+  JOIN network_service s ON s.id = c.service_id
+  WHERE s.manager_id = %s AND ca.status = 'open' AND ca.due_date < %s AND c.status <> 'draft'
+  ORDER BY ca.due_date LIMIT 50) ac"""
+    m = ctx["manager_id"]
+    return sql, [m, m, m, ctx["today"]]
+
+
+def network_map(ctx):
+    # every running service the centre depends on, however indirectly
+    sql = f"""
+WITH RECURSIVE {EDGES},
+reach(id) AS (SELECT id FROM network_service WHERE id = %s UNION SELECT e.provider FROM edge e JOIN reach r ON e.consumer = r.id)
+SELECT s.id, s.name, s.slug, s.evolution_stage, s.user_type FROM network_service s JOIN reach r ON r.id = s.id
+WHERE s.lifecycle_stage <> 'decommissioned' ORDER BY s.name"""
+    return sql, [ctx["around_id"]]
+
+
+def impact(ctx):
+    # every running service that depends on the hub, however indirectly, a page of them
+    sql = f"""
+WITH RECURSIVE {EDGES},
+up(id) AS (SELECT id FROM network_service WHERE id = %s UNION SELECT e.consumer FROM edge e JOIN up u ON e.provider = u.id)
+SELECT s.name, s.slug, s.lifecycle_stage, s.user_type FROM network_service s JOIN up u ON u.id = s.id
+WHERE s.id <> %s AND s.lifecycle_stage <> 'decommissioned' ORDER BY s.name LIMIT %s"""
+    return sql, [ctx["hub_id"], ctx["hub_id"], ctx["page_size"]]
+
+
+def capital_flow(ctx):
+    # the direct spend of each service in the period, the largest first, a page of them
+    sql = """
+SELECT s.name, s.slug, SUM(sp.amount) AS total FROM lifecycle_spend sp
+JOIN lifecycle_budgetallocation a ON a.id = sp.allocation_id JOIN network_service s ON s.id = a.service_id
+WHERE a.period = %s GROUP BY s.id, s.name, s.slug ORDER BY total DESC, s.name LIMIT %s"""
+    return sql, [ctx["period"], ctx["page_size"]]
+
+
+def heat_map(ctx):
+    # a page of running services and the ratings of each one's latest closed round
+    sql = """
+WITH page AS (SELECT id, name, slug, lifecycle_stage FROM network_service
+              WHERE lifecycle_stage <> 'decommissioned' ORDER BY name, id LIMIT %s),
+latest AS (SELECT r.service_id, MAX(r.id) AS round_id FROM learning_doctrineround r
+           JOIN page ON page.id = r.service_id WHERE r.status = 'closed' GROUP BY r.service_id)
+SELECT page.name, page.slug, g.pattern_id, g.rating, COUNT(g.id) FROM page
+LEFT JOIN latest l ON l.service_id = page.id LEFT JOIN learning_doctrinerating g ON g.round_id = l.round_id
+GROUP BY page.id, page.name, page.slug, g.pattern_id, g.rating ORDER BY page.name, page.id, g.pattern_id"""
+    return sql, [ctx["page_size"]]
+
+
+FITNESS_ROWS = """
+SELECT s.name, s.slug, s.lifecycle_stage, m.key, m.name, m.unit, m.direction, m.target,
+       ms.latest_value, ms.latest_end, ms.due_on
+FROM network_metric m JOIN network_service s ON s.current_version_id = m.version_id
+LEFT JOIN fitness_metricseries ms ON ms.service_id = s.id AND ms.metric_key = m.key
+{where} ORDER BY s.name, m.position LIMIT %s"""
+
+
+def fitness(ctx):
+    return FITNESS_ROWS.format(where="WHERE s.lifecycle_stage <> 'decommissioned'"), [ctx["page_size"]]
+
+
+def api_services(ctx):
+    sql = """
+SELECT s.slug, s.name, s.summary, s.lifecycle_stage, s.evolution_stage, s.user_type, s.adopted,
+       p.id, p.name, p.email
+FROM network_service s LEFT JOIN core_person p ON p.id = s.manager_id ORDER BY s.name LIMIT %s"""
+    return sql, [ctx["api_limit"]["api_services"]]
+
+
+def api_assessments(ctx):
+    sql = """
+SELECT a.id, s.slug, s.name, s.lifecycle_stage, a.kind, a.stage, a.status, a.scheduled_for, a.published_at,
+       a.result, a.outcome
+FROM lifecycle_assessment a JOIN network_service s ON s.id = a.service_id
+ORDER BY a.scheduled_for DESC, a.id DESC LIMIT %s"""
+    return sql, [ctx["api_limit"]["api_assessments"]]
+
+
+def api_fitness(ctx):
+    return FITNESS_ROWS.format(where=""), [ctx["api_limit"]["api_fitness"]]
+
+
+def render_rows(rows) -> str:
+    """A page at its plainest: one line of text per row."""
+    return "\n".join(f"<tr><td>{'</td><td>'.join(str(v) for v in row)}</td></tr>" for row in rows)
+
+
+def render_json(rows) -> str:
+    """An API list at its plainest: the rows as JSON."""
+    return json.dumps({"items": [list(row) for row in rows]}, default=str)
+
+
+# target key → (how to build the query, how to render its rows)
+FLOORS = {
+    "network_list": (network_list, render_rows),
+    "network_filtered": (network_filtered, render_rows),
+    "search": (search, render_rows),
+    "service_page": (service_page, render_rows),
+    "reports": (reports, render_rows),
+    "executive_dashboard": (executive_dashboard, render_rows),
+    "manager_dashboard": (manager_dashboard, render_rows),
+    "network_map": (network_map, render_rows),
+    "impact": (impact, render_rows),
+    "capital_flow": (capital_flow, render_rows),
+    "heat_map": (heat_map, render_rows),
+    "fitness": (fitness, render_rows),
+    "api_services": (api_services, render_json),
+    "api_assessments": (api_assessments, render_json),
+    "api_fitness": (api_fitness, render_json),
+}
