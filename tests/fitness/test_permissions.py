@@ -46,7 +46,7 @@ from .. import factories
 from ..governance.helpers import EVERY_TABLE as GOVERNANCE_TABLES
 from ..lifecycle.test_permissions import Row
 from ..network import test_permissions as network
-from ..network.test_permissions import assert_one_event_for, assert_refusal_is_a_sentence_naming_who_may
+from ..network.test_permissions import check_cell
 
 ROLES = network.ROLES
 EXEC = network.EXEC
@@ -245,22 +245,7 @@ def test_every_fitness_act_of_the_policy_has_a_row():
 
 @pytest.mark.parametrize("act,role", CELLS)
 def test_each_role_is_allowed_or_refused_each_fitness_action(cast, act, role):
-    row = MATRIX[act]
-    do = row.setup(cast)
-    actor = cast.by_role()[role]
-    before = snapshot()
-    before_events = {e["id"] for e in before["core.AuditEvent"]}
-    if role in row.allowed:
-        do(actor)
-        after = snapshot()
-        assert_one_event_for(row, role, cast, before_events)
-        changed = [table for table in after if table != "core.AuditEvent" and after[table] != before[table]]
-        assert changed, "an allowed act must write what it says it does"
-    else:
-        with pytest.raises(NotAllowed) as refused:
-            do(actor)
-        assert_refusal_is_a_sentence_naming_who_may(refused.value.message, row, role)
-        assert snapshot() == before, "a refused act writes nothing, not even an audit event"
+    check_cell(cast, MATRIX[act], role, snapshot)
 
 
 def test_someone_who_left_the_team_may_no_longer_record_measurements(cast):

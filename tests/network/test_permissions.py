@@ -203,6 +203,28 @@ def assert_refusal_is_a_sentence_naming_who_may(message: str, row: Row, role: st
         assert word in message.lower(), f"{message!r} does not name {word!r}"
 
 
+def check_cell(cast, row, role: str, snapshot: Callable[[], dict]) -> AuditEvent | None:
+    """One cell of a permission matrix: ``role`` does ``row``'s act. Allowed, it writes
+    what it says and exactly one audit event, which is returned; refused, it is told who
+    may, and ``snapshot`` (every table the act could touch) is unchanged."""
+    do = row.setup(cast)
+    actor = cast.by_role()[role]
+    before = snapshot()
+    before_events = {e["id"] for e in before["core.AuditEvent"]}
+    if role in row.allowed:
+        do(actor)
+        after = snapshot()
+        event = assert_one_event_for(row, role, cast, before_events)
+        changed = [table for table in after if table != "core.AuditEvent" and after[table] != before[table]]
+        assert changed, "an allowed act must write what it says it does"
+        return event
+    with pytest.raises(NotAllowed) as refused:
+        do(actor)
+    assert_refusal_is_a_sentence_naming_who_may(refused.value.message, row, role)
+    assert snapshot() == before, "a refused act writes nothing, not even an audit event"
+    return None
+
+
 def assert_one_event_for(row: Row, role: str, cast, before_ids: set[int]) -> AuditEvent:
     new = list(AuditEvent.objects.exclude(pk__in=before_ids))
     assert len(new) == 1, [e.verb for e in new]
@@ -228,22 +250,7 @@ def test_the_matrix_covers_every_write_action_of_the_network():
 
 @pytest.mark.parametrize("act,role", CELLS)
 def test_each_role_is_allowed_or_refused_each_network_action(cast, act, role):
-    row = MATRIX[act]
-    do = row.setup(cast)
-    actor = cast.by_role()[role]
-    before = snapshot()
-    before_events = {e["id"] for e in before["core.AuditEvent"]}
-    if role in row.allowed:
-        do(actor)
-        after = snapshot()
-        assert_one_event_for(row, role, cast, before_events)
-        changed = [table for table in after if table != "core.AuditEvent" and after[table] != before[table]]
-        assert changed, "an allowed act must write what it says it does"
-    else:
-        with pytest.raises(NotAllowed) as refused:
-            do(actor)
-        assert_refusal_is_a_sentence_naming_who_may(refused.value.message, row, role)
-        assert snapshot() == before, "a refused act writes nothing, not even an audit event"
+    check_cell(cast, MATRIX[act], role, snapshot)
 
 
 def test_an_event_of_the_executive_team_names_the_executive_as_authority(cast):
