@@ -92,3 +92,5 @@ WEBHOOK_ROUTES = {
     ("POST", "/webhooks/{webhook_id}/deactivate"), ("GET", "/webhooks/{webhook_id}/deliveries"),
     ("POST", "/webhook-deliveries/{delivery_id}/redeliver"),
 }
+
+SEARCH_ROUTES = {("GET", "/search")}

@@ -145,7 +145,7 @@ def test_measurements_are_listed_the_latest_first_and_filtered(cast, api_as):
     assert [m["value"] for m in since["items"]] == ["92", "91"]
     until = client.get("/services/parking-permits/measurements", until=day(-42).isoformat()).json()
     assert [m["value"] for m in until["items"]] == ["90"]
-    assert client.get("/services/parking-permits/measurements", metric="m2").json() == {"items": [], "count": 0}
+    assert client.get("/services/parking-permits/measurements", metric="m2").json() == {"items": [], "count": 0, "next_cursor": None}
 
 
 def test_a_team_member_records_a_measurement_and_replaces_it_only_when_asked(cast, api_as):
@@ -397,7 +397,7 @@ def test_the_executive_defines_redefines_and_retires_a_figure(cast, api_as):
                                                               "expected_revision": 1}), 409, before)
     assert stale["error"] == "conflict"
     assert client.post("/figures/outcomes-together/retire").json()["retired_at"]
-    assert api_as("outsider").get("/figures").json() == {"items": [], "count": 0}
+    assert api_as("outsider").get("/figures").json() == {"items": [], "count": 0, "next_cursor": None}
     retired = api_as("outsider").get("/figures", retired=True).json()
     assert [f["slug"] for f in retired["items"]] == ["outcomes-together"]
     before = fitness_rows()
@@ -478,7 +478,7 @@ def worked_example(cast) -> dict:
 def test_capital_flow_costs_the_worked_example_to_the_penny(cast, api_as):
     worked_example(cast)
     client = api_as("outsider")
-    assert client.get("/capital-flow").json() == {"items": [{"period": PERIOD}], "count": 1}
+    assert client.get("/capital-flow").json() == {"items": [{"period": PERIOD}], "count": 1, "next_cursor": None}
     flow = client.get(f"/capital-flow/{PERIOD}").json()
     rows = {r["service"]["slug"]: r for r in flow["items"]}
     assert flow["count"] == 4

@@ -193,7 +193,7 @@ def test_a_later_decision_replaces_the_earlier_one(cast, api_as):
     assert first.status_code == 200 and first.json()["decision"] == "reject"
     second = client.put(f"/guidance/{guidance.pk}/decisions/{P}", {"decision": "adopt"}).json()
     assert (second["decision"], second["rationale"], second["guidance"]) == ("adopt", "", guidance.pk)
-    assert api_as("outsider").get(f"/services/{P}/guidance-rejections").json() == {"items": [], "count": 0}
+    assert api_as("outsider").get(f"/services/{P}/guidance-rejections").json() == {"items": [], "count": 0, "next_cursor": None}
 
 
 def test_a_service_lists_the_guidance_it_rejected(cast, reader):
@@ -390,7 +390,7 @@ def test_the_duplication_finder_pairs_needs_of_different_services(cast, reader):
     assert {first["first"]["slug"], first["second"]["slug"]} == {"bulky-waste", "recycling-centre"}
     assert {"bulky", "waste", "collection"} <= set(first["words"])
     assert first["first"]["need"].startswith("As a householder, I need to book a bulky waste collection")
-    assert reader.get("/matching/duplicates", threshold=1).json() == {"items": [], "count": 0}
+    assert reader.get("/matching/duplicates", threshold=1).json() == {"items": [], "count": 0, "next_cursor": None}
     assert reader.get("/matching/duplicates", limit=1, offset=body["count"]).json()["items"] == []
 
 
@@ -479,7 +479,7 @@ def test_notifications_are_the_callers_own_unread_first(cast, api_as):
     assert body["items"][0]["url"] == f"http://testserver{body['items'][0]['link']}"
     assert [n["id"] for n in client.get("/notifications", unread=False).json()["items"]] == [newest.pk]
     assert client.post("/notifications/read").json() == {"marked": 2, "unread": 0}
-    assert api_as("outsider").get("/notifications").json() == {"items": [], "count": 0, "unread": 0}
+    assert api_as("outsider").get("/notifications").json() == {"items": [], "count": 0, "next_cursor": None, "unread": 0}
 
 
 def test_the_dashboards_and_notifications_cost_the_same_however_much_there_is(cast):

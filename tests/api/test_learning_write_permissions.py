@@ -303,4 +303,4 @@ def test_a_draft_is_read_only_by_its_services_people(cast, as_person):
         assert response.json()["message"] == ("This Correction of Error is still a draft. Only the service manager "
                                               "of Parking permits or its team may write a Correction of Error for "
                                               "this service.")
-        assert as_person(role).get("/coes").json() == {"items": [], "count": 0}
+        assert as_person(role).get("/coes").json() == {"items": [], "count": 0, "next_cursor": None}

@@ -119,7 +119,7 @@ def test_the_list_filters_by_service_status_result_stage_and_dates(cast, reader)
     assert _ids(reader.get("/assessments", status="published")) == [other.pk, first.pk]
     assert _ids(reader.get("/assessments", result="not_met")) == [first.pk]
     assert _ids(reader.get("/assessments", stage="discovery", status="published")) == [other.pk, first.pk]
-    assert reader.get("/assessments", stage="live").json() == {"items": [], "count": 0}
+    assert reader.get("/assessments", stage="live").json() == {"items": [], "count": 0, "next_cursor": None}
     today = timezone.localdate()
     assert _ids(reader.get("/assessments", date_to=today.isoformat())) == [other.pk, first.pk]
     assert _ids(reader.get("/assessments", date_from=(today + dt.timedelta(days=1)).isoformat())) == [reassessment.pk]

@@ -72,7 +72,7 @@ def test_a_service_without_a_map_answers_version_zero(cast, api_as):
     body = api_as("outsider").get("/services/parking-permits/map").json()
     assert body == {"service": {"slug": "parking-permits", "name": "Parking permits", "lifecycle_stage": "discovery"},
                     "number": 0, "text": "", "note": "", "saved_by": None, "saved_at": None, "warnings": []}
-    assert api_as("outsider").get("/services/parking-permits/map/versions").json() == {"items": [], "count": 0}
+    assert api_as("outsider").get("/services/parking-permits/map/versions").json() == {"items": [], "count": 0, "next_cursor": None}
     assert api_as("outsider").get("/services/parking-permits/map.svg").status_code == 404
     assert api_as("outsider").get("/services/nowhere/map").status_code == 404
 
@@ -205,7 +205,7 @@ def test_the_impact_of_a_failure_reaches_every_consumer_with_a_chain(cast, api_a
 
 
 def test_the_cycles_of_the_network_are_listed(cast, api_as):
-    assert api_as("outsider").get("/network/cycles").json() == {"items": [], "count": 0, "services_in_cycles": 0}
+    assert api_as("outsider").get("/network/cycles").json() == {"items": [], "count": 0, "next_cursor": None, "services_in_cycles": 0}
     make_cycle(cast)
     body = api_as("outsider").get("/network/cycles").json()
     assert (body["count"], body["services_in_cycles"]) == (1, 2)

@@ -14,7 +14,9 @@ from osom.network.models import ProfessionalRole
 
 from .. import factories
 from .conftest import API, ApiClient
-from .routes import FITNESS_ROUTES, GOVERNANCE_ROUTES, LEARNING_ROUTES, LIFECYCLE_ROUTES, MAPS_ROUTES, WEBHOOK_ROUTES
+from .routes import (
+    FITNESS_ROUTES, GOVERNANCE_ROUTES, LEARNING_ROUTES, LIFECYCLE_ROUTES, MAPS_ROUTES, SEARCH_ROUTES, WEBHOOK_ROUTES,
+)
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def test_the_openapi_document_lists_every_route(spec):
     }
     # every route is declared by the app that owns it; nothing else is published
     assert operations == (expected | LIFECYCLE_ROUTES | GOVERNANCE_ROUTES | LEARNING_ROUTES | FITNESS_ROUTES
-                          | MAPS_ROUTES | WEBHOOK_ROUTES)
+                          | MAPS_ROUTES | WEBHOOK_ROUTES | SEARCH_ROUTES)
 
 
 def test_every_operation_is_described_and_declares_its_refusals(spec):

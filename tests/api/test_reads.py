@@ -30,7 +30,7 @@ def _slugs(response) -> list[str]:
 
 def test_the_list_shows_each_service_with_its_links(cast, reader):
     body = reader.get("/services").json()
-    assert body["count"] == 2 and set(body) == {"items", "count"}
+    assert body["count"] == 2 and set(body) == {"items", "count", "next_cursor"}
     rows = {row["slug"]: row for row in body["items"]}
     assert rows["parking-permits"]["consumes_count"] == 1 and rows["identity"]["consumed_by_count"] == 1
     assert rows["parking-permits"]["needs_count"] == 1
@@ -45,7 +45,7 @@ def test_the_list_pages_with_limit_and_offset(cast, reader):
     assert first.json()["count"] == second.json()["count"] == 7
     assert len(first.json()["items"]) == 3 and len(second.json()["items"]) == 3
     assert not set(_slugs(first)) & set(_slugs(second))
-    assert reader.get("/services", offset=7).json() == {"items": [], "count": 7}
+    assert reader.get("/services", offset=7).json() == {"items": [], "count": 7, "next_cursor": None}
 
 
 @pytest.mark.parametrize("params, field", [({"limit": 501}, "limit"), ({"limit": 0}, "limit"),
@@ -67,7 +67,7 @@ def test_the_list_filters_by_words_stages_manager_and_users(cast, reader):
     assert _slugs(reader.get("/services", manager="none")) == ["libraries"]
     assert _slugs(reader.get("/services", users="internal")) == ["identity", "libraries", "payroll"]
     assert _slugs(reader.get("/services", users="both")) == ["libraries"]
-    assert reader.get("/services", stage="live", q="park").json() == {"items": [], "count": 0}
+    assert reader.get("/services", stage="live", q="park").json() == {"items": [], "count": 0, "next_cursor": None}
 
 
 def _list_queries(client: ApiClient, path: str) -> int:

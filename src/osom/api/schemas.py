@@ -3,8 +3,11 @@
 Every route declares these, so the OpenAPI description is complete and every answer
 validates against it. Conventions, the same everywhere:
 
-- Lists answer ``{"items": [...], "count": N}``; ``count`` is the number of rows that
-  match the filters, ``limit`` (1–500, default 50) and ``offset`` pick the page.
+- Lists answer ``{"items": [...], "count": N, "next_cursor": "..."}``; ``count`` is the
+  number of rows that match the filters, ``limit`` (1–500, default 50) says how many
+  rows a page holds and ``cursor`` (the ``next_cursor`` of the page before) where it
+  starts; ``next_cursor`` is null on the last page. ``offset`` still works, for clients
+  written before cursors; a request giving both is refused (see :mod:`osom.api.paging`).
 - People are named by ``{"id", "name", "email"}``; services by ``{"slug", "name",
   "lifecycle_stage"}``. In a request a person may be given by id or by email.
 - Metric targets are exact decimals, always sent back as strings (``"99.95"``) so no
@@ -25,12 +28,14 @@ from django.db.models import QuerySet
 from ninja import Field, Schema
 from pydantic import BeforeValidator, WithJsonSchema
 
+from osom.api.paging import page_queryset, page_rows
 from osom.core.models import Person, Role
 from osom.network.models import ContractVersion, Service
 from osom.network.stages import LEVELS, Direction, Evolution, Lifecycle, MetricKind, UserType, VersionStatus
 
 __all__ = [
-    "ErrorOut", "READ_ERRORS", "WRITE_ERRORS", "MAX_OFFSET", "RowId", "WholeNumber", "Day", "Moment", "PageQuery", "page", "decimal_text",
+    "ErrorOut", "READ_ERRORS", "WRITE_ERRORS", "MAX_OFFSET", "RowId", "WholeNumber", "Day", "Moment", "PageQuery", "page",
+    "page_rows", "NextCursor", "decimal_text",
     "PersonRef", "ServiceRef", "PersonOrId",
     # services
     "ServiceFilters", "ServiceRow", "ServicePage", "ServiceDetail", "service_detail",
@@ -100,12 +105,28 @@ beyond them is refused (422) naming the field instead of reaching the database."
 
 class PageQuery(Schema):
     limit: WholeNumber = Field(50, ge=1, le=MAX_LIMIT, description=f"How many rows to return (at most {MAX_LIMIT})")
-    offset: WholeNumber = Field(0, ge=0, le=MAX_OFFSET, description=f"How many matching rows to skip (at most {MAX_OFFSET})")
+    cursor: str | None = Field(
+        None, min_length=1, max_length=8000,
+        description="Where the page starts: the next_cursor of the page before, passed back as it was answered. "
+                    "Leave it out for the first page. Preferred to offset: a walk by cursor gives every row once, "
+                    "even while rows are added. A cursor is refused (422) on another list or with other filters",
+    )
+    offset: WholeNumber = Field(
+        0, ge=0, le=MAX_OFFSET,
+        description=f"How many matching rows to skip (at most {MAX_OFFSET}); kept for older clients, prefer cursor. "
+                    "Giving both offset and cursor is refused (422, field offset)",
+    )
+
+
+NextCursor = Annotated[str | None, Field(
+    description="Pass it as cursor to get the next page; null on the last page")]
+"""The ``next_cursor`` of every list answer."""
 
 
 def page(qs: QuerySet, query: PageQuery) -> dict[str, Any]:
-    """One page of ``qs`` and the number of rows it holds: two queries, whatever the size."""
-    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
+    """One page of ``qs``, the number of rows it holds and the next page's cursor: two
+    queries, whatever the size (see :func:`osom.api.paging.page_queryset`)."""
+    return page_queryset(qs, query)
 
 
 def decimal_text(value: Decimal | None) -> str | None:
@@ -287,6 +308,7 @@ class VersionSummary(Schema):
 class VersionPage(Schema):
     items: list[VersionSummary]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class VersionOut(VersionSummary):
@@ -409,6 +431,7 @@ class ServiceRow(Schema):
 class ServicePage(Schema):
     items: list[ServiceRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class ProfessionalRoleOut(Schema):
@@ -421,6 +444,7 @@ class ProfessionalRoleOut(Schema):
 class RolePage(Schema):
     items: list[ProfessionalRoleOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class TeamMemberOut(Schema):
@@ -532,6 +556,7 @@ class PersonOut(Schema):
 class PersonPage(Schema):
     items: list[PersonOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class MembershipOut(Schema):
@@ -590,6 +615,7 @@ class AuditEventOut(Schema):
 class AuditPage(Schema):
     items: list[AuditEventOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class OrganisationOut(Schema):
@@ -639,3 +665,4 @@ class TokenIssued(TokenOut):
 class TokenPage(Schema):
     items: list[TokenOut]
     count: WholeNumber
+    next_cursor: NextCursor

@@ -21,7 +21,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 from ninja.security import HttpBearer
 
-from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, decimal_text, page
+from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, decimal_text, page, page_rows
 from osom.core.api import actor
 from osom.core.errors import DomainError, NotFound
 from osom.core.policy import authorise
@@ -160,7 +160,7 @@ def list_measurements(request: HttpRequest, slug: str, filters: Query[Measuremen
     if filters.until:
         qs = qs.filter(period_end__lte=filters.until)
     result = page(qs, filters)
-    return {"items": [_measurement_out(m) for m in result["items"]], "count": result["count"]}
+    return {"items": [_measurement_out(m) for m in result["items"]], "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.post("/services/{slug}/measurements", response={201: MeasurementOut, **WRITE_ERRORS})
@@ -293,7 +293,7 @@ def list_standard_measures(request: HttpRequest, query: Query[PageQuery]):
     (model 11), ready to add to a contract."""
     items = [{"key": m.key, "name": m.name, "unit": m.unit, "direction": m.direction, "kind": m.kind,
               "how_measured": m.how_measured, "why": m.why} for m in STANDARD_MEASURES]
-    return {"items": items[query.offset: query.offset + query.limit], "count": len(items)}
+    return page_rows(items, query, key=lambda m: m["key"], scope="standard-measures")
 
 
 @router.post("/services/{slug}/standard-measures", response={201: StandardMeasureAdded, **WRITE_ERRORS})
@@ -407,7 +407,7 @@ def network_fitness(request: HttpRequest, filters: Query[FitnessFilters]):
               "target": decimal_text(m.target), "latest_value": decimal_text(m.latest_value),
               "latest_end": m.latest_end, "due_on": m.due_on, "status": m.status,
               "stale": bool(m.due_on and m.due_on < today), "count": m.reported or 0} for m in result["items"]]
-    return {"items": items, "count": result["count"]}
+    return {"items": items, "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 # ---------------------------------------------------------------- capital flow
@@ -416,8 +416,8 @@ def network_fitness(request: HttpRequest, filters: Query[FitnessFilters]):
 @router.get("/capital-flow", response={200: BudgetPeriodPage, **READ_ERRORS})
 def list_budget_periods(request: HttpRequest, query: Query[PageQuery]):
     """The budget periods that have spending or consumption shares recorded, the latest first."""
-    periods = queries.budget_periods_with_flow()
-    return {"items": [{"period": p} for p in periods[query.offset: query.offset + query.limit]], "count": len(periods)}
+    result = page_rows(queries.budget_periods_with_flow(), query, key=str, scope="capital-flow")
+    return {**result, "items": [{"period": p} for p in result["items"]]}
 
 
 def _share_text(value: Fraction | Decimal) -> str:
@@ -488,8 +488,9 @@ def get_capital_flow(request: HttpRequest, period: str, query: Query[PageQuery])
         return _refused(view)
     ordered = sorted(view.services, key=lambda pk: (view.services[pk].name.casefold(), pk))
     flow = view.flow
-    return {"period": period, "items": [_row(view, pk) for pk in ordered[query.offset: query.offset + query.limit]],
-            "count": len(ordered), "total_direct": money_text(flow.total_direct),
+    shown = page_rows(ordered, query, key=int, scope=f"capital-flow:{period}")
+    return {"period": period, "items": [_row(view, pk) for pk in shown["items"]],
+            "count": shown["count"], "next_cursor": shown["next_cursor"], "total_direct": money_text(flow.total_direct),
             "total_external": money_text(flow.total_external), "unallocated": money_text(flow.unallocated)}
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
-from osom.api.schemas import Day, ErrorOut, Moment, PageQuery, PersonRef, ServiceRef, WholeNumber
+from osom.api.schemas import Day, ErrorOut, Moment, NextCursor, PageQuery, PersonRef, ServiceRef, WholeNumber
 from osom.network.stages import Direction, Lifecycle, MetricKind
 
 from .models import Aggregation, Measurement
@@ -137,6 +137,7 @@ class MeasurementOut(Schema):
 class MeasurementPage(Schema):
     items: list[MeasurementOut] = Field(description="The latest period first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class MeasurementIn(Schema):
@@ -199,6 +200,7 @@ class IngestTokenIssued(IngestTokenOut):
 class IngestTokenPage(Schema):
     items: list[IngestTokenOut] = Field(description="The newest first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class IngestRecordIn(Schema):
@@ -235,6 +237,7 @@ class StandardMeasureOut(Schema):
 class StandardMeasurePage(Schema):
     items: list[StandardMeasureOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class StandardMeasureIn(Schema):
@@ -280,6 +283,7 @@ class FigureOut(Schema):
 class FigurePage(Schema):
     items: list[FigureOut] = Field(description="By name")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class FigureDetail(FigureOut):
@@ -362,6 +366,7 @@ class FitnessRow(Schema):
 class FitnessPage(Schema):
     items: list[FitnessRow] = Field(description="By service, then in the contract's order")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 # ---------------------------------------------------------------- capital flow
@@ -374,6 +379,7 @@ class BudgetPeriodOut(Schema):
 class BudgetPeriodPage(Schema):
     items: list[BudgetPeriodOut] = Field(description="The latest first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class CapitalFlowRow(Schema):
@@ -393,6 +399,7 @@ class CapitalFlowOut(Schema):
     period: str
     items: list[CapitalFlowRow] = Field(description="By service name; limit and offset page them")
     count: WholeNumber
+    next_cursor: NextCursor
     total_direct: Money
     total_external: Money
     unallocated: Money = Field(description="total_direct − total_external: zero when every penny is accounted for")

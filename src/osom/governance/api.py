@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, EstablishIn, PageQuery, page
+from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, EstablishIn, PageQuery, page, page_rows
 from osom.core.api import actor, find_person
 from osom.core.errors import InvalidInput, NotFound
 from osom.core.models import AuditEvent, Notification, Organisation
@@ -270,7 +270,7 @@ def list_mandates(request: HttpRequest, filters: Query[MandateFilters]):
         qs = qs.filter(status=filters.status)
     result = page(qs.order_by(_ISSUED_FIRST, "due_date", "-pk"), filters)
     return {"items": [_mandate_row(m, m.total, m.acknowledged, m.done) for m in result["items"]],
-            "count": result["count"]}
+            "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.post("/mandates", response={201: MandateDetail, **WRITE_ERRORS})
@@ -380,7 +380,7 @@ def _guidance_detail(guidance_id: int, query: GuidanceDetailQuery | None = None)
         **{name: getattr(guidance, name) for name in _GUIDANCE_FIELDS},
         "body": guidance.body,
         "undecided": running.count() - counts["adopt"] - counts["reject"],
-        "decisions": {"items": items, "count": shown["count"]},
+        "decisions": {"items": items, "count": shown["count"], "next_cursor": shown["next_cursor"]},
     }
 
 
@@ -453,8 +453,9 @@ def decide_guidance(request: HttpRequest, guidance_id: int, service_slug: str, p
 def list_guidance_rejections(request: HttpRequest, slug: str, query: Query[PageQuery]):
     """The published guidance the service rejected, with its rationale: what it accounts
     for at its next assessment (model 5.6). By title."""
-    rows = queries.rejected_guidance_for(_service(slug))
-    return {"items": rows[query.offset : query.offset + query.limit], "count": len(rows)}
+    service = _service(slug)
+    rows = queries.rejected_guidance_for(service)
+    return page_rows(rows, query, key=lambda r: r["guidance_id"], scope=f"guidance-rejections:{service.pk}")
 
 
 # ---------------------------------------------------------------- disputes
@@ -493,7 +494,7 @@ def list_disputes(request: HttpRequest, filters: Query[DisputeFilters]):
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     result = page(qs, filters)
-    return {"items": [_dispute_row(d) for d in result["items"]], "count": result["count"]}
+    return {"items": [_dispute_row(d) for d in result["items"]], "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.post("/disputes", response={201: DisputeDetail, **WRITE_ERRORS})
@@ -648,12 +649,18 @@ def list_duplicates(request: HttpRequest, filters: Query[DuplicateFilters]):
     """Needs of different services that look alike: candidates for a shared service
     (model 5.2), the most alike first."""
     pairs = find_duplicate_needs(threshold=filters.threshold, limit=sys.maxsize)
+    shown = page_rows(pairs, filters, key=_pair_key, scope="matching-duplicates")
     items = [
         {"score": p.score, "words": shared_words(p.words, p.first["need"], p.second["need"]),
          "first": p.first, "second": p.second}
-        for p in pairs[filters.offset : filters.offset + filters.limit]
+        for p in shown["items"]
     ]
-    return {"items": items, "count": len(pairs)}
+    return {**shown, "items": items}
+
+
+def _pair_key(pair) -> str:
+    """A pair of needs, named uniquely and shortly enough for a cursor: both needs' ids."""
+    return f"{pair.first['need_id']}-{pair.second['need_id']}"
 
 
 # ---------------------------------------------------------------- deviations
@@ -697,7 +704,7 @@ def list_deviations(request: HttpRequest, filters: Query[DeviationFilters]):
     if filters.status:
         qs = qs.filter(status=filters.status)
     result = page(qs, filters)
-    return {"items": _deviations_out(result["items"]), "count": result["count"]}
+    return {"items": _deviations_out(result["items"]), "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.post("/deviations", response={201: DeviationOut, **WRITE_ERRORS})
@@ -813,7 +820,7 @@ def list_notifications(request: HttpRequest, filters: Query[NotificationFilters]
     items = [{"id": n.pk, "text": n.text, "link": n.link, "url": request.build_absolute_uri(n.link) if n.link else "",
               "created_at": n.created_at, "read_at": n.read_at, "read": n.read_at is not None}
              for n in result["items"]]
-    return {"items": items, "count": result["count"], "unread": mine.filter(read_at__isnull=True).count()}
+    return {"items": items, "count": result["count"], "next_cursor": result["next_cursor"], "unread": mine.filter(read_at__isnull=True).count()}
 
 
 @router.post("/notifications/read", response={200: ReadOut, **WRITE_ERRORS})

@@ -15,7 +15,7 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from osom.api.schemas import Day, Moment, WholeNumber, PageQuery, PersonRef, RowId, ServiceRef
+from osom.api.schemas import Day, Moment, NextCursor, PageQuery, PersonRef, RowId, ServiceRef, WholeNumber
 from osom.lifecycle.api_schemas import Money
 from osom.lifecycle.models import AssessmentKind, AssessmentStatus
 from osom.network.stages import Evolution, Lifecycle, UserType
@@ -144,6 +144,7 @@ class MandateRow(Schema):
 class MandatePage(Schema):
     items: list[MandateRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class TargetOut(Schema):
@@ -225,6 +226,7 @@ class GuidanceRow(Schema):
 class GuidancePage(Schema):
     items: list[GuidanceRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class GuidanceDetailQuery(PageQuery):
@@ -249,6 +251,7 @@ class ServiceDecisionOut(Schema):
 class ServiceDecisionPage(Schema):
     items: list[ServiceDecisionOut] = Field(description="Running services by name")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class GuidanceDetail(GuidanceRow):
@@ -286,6 +289,7 @@ class RejectionOut(Schema):
 class RejectionPage(Schema):
     items: list[RejectionOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 # ---------------------------------------------------------------- disputes
@@ -350,6 +354,7 @@ class DisputeRow(Schema):
 class DisputePage(Schema):
     items: list[DisputeRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class DisputeDetail(DisputeRow):
@@ -397,6 +402,7 @@ class ProposalRow(Schema):
 class ProposalPage(Schema):
     items: list[ProposalRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class ProposedNeedOut(Schema):
@@ -473,6 +479,7 @@ class DuplicatePairOut(Schema):
 class DuplicatePage(Schema):
     items: list[DuplicatePairOut] = Field(description="The most alike first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 # ---------------------------------------------------------------- deviations
@@ -521,6 +528,7 @@ class DeviationOut(Schema):
 class DeviationPage(Schema):
     items: list[DeviationOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 # ---------------------------------------------------------------- delegation
@@ -673,6 +681,7 @@ class NotificationOut(Schema):
 class NotificationPage(Schema):
     items: list[NotificationOut] = Field(description="Unread first, then newest first")
     count: WholeNumber
+    next_cursor: NextCursor
     unread: WholeNumber = Field(description="All the caller's unread notifications")
 
 

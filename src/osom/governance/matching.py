@@ -182,8 +182,9 @@ def find_duplicate_needs(*, threshold: float = 0.3, limit: int = 100, common_ter
             ra, rb = info[a], info[b]
             pairs.append(NeedPair(
                 round(score, 3), words[:6],
-                {"service": ra[2], "slug": ra[3], "need": f"As a {ra[4]}, I need {ra[5]} so that {ra[6]}"},
-                {"service": rb[2], "slug": rb[3], "need": f"As a {rb[4]}, I need {rb[5]} so that {rb[6]}"},
+                {"service": ra[2], "slug": ra[3], "need": f"As a {ra[4]}, I need {ra[5]} so that {ra[6]}", "need_id": a},
+                {"service": rb[2], "slug": rb[3], "need": f"As a {rb[4]}, I need {rb[5]} so that {rb[6]}", "need_id": b},
             ))
-    pairs.sort(key=lambda p: (-p.score, p.first["service"], p.second["service"]))
+    # a total order (ties broken by the needs' ids), so a list read in pages never repeats a pair
+    pairs.sort(key=lambda p: (-p.score, p.first["service"], p.second["service"], p.first["need_id"], p.second["need_id"]))
     return pairs[:limit]

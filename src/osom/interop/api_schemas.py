@@ -10,7 +10,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from osom.api.schemas import Moment, PersonRef, WholeNumber
+from osom.api.schemas import Moment, NextCursor, PageQuery, PersonRef, WholeNumber
 
 from .models import EVENTS
 
@@ -50,12 +50,11 @@ class WebhookAdded(WebhookOut):
 class WebhookPage(Schema):
     items: list[WebhookOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
-class DeliveryFilters(Schema):
+class DeliveryFilters(PageQuery):
     status: Literal["pending", "delivered", "failed"] | None = Field(None, description="Only deliveries in this state")
-    limit: WholeNumber = Field(50, ge=1, le=500)
-    offset: WholeNumber = Field(0, ge=0, le=10**9)
 
 
 class AttemptOut(Schema):
@@ -85,3 +84,4 @@ class DeliveryOut(Schema):
 class DeliveryPage(Schema):
     items: list[DeliveryOut] = Field(description="The newest first")
     count: WholeNumber
+    next_cursor: NextCursor

@@ -203,7 +203,7 @@ def list_patterns(request: HttpRequest, filters: Query[PatternFilters]):
     if filters.phase:
         qs = qs.filter(phase=filters.phase)
     result = page(qs, filters)
-    return {"items": [_pattern_out(p) for p in result["items"]], "count": result["count"]}
+    return {"items": [_pattern_out(p) for p in result["items"]], "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.patch("/doctrine/patterns/{slug}", response={200: PatternOut, **WRITE_ERRORS})
@@ -265,7 +265,7 @@ def list_rounds(request: HttpRequest, filters: Query[RoundFilters]):
     if filters.status:
         qs = qs.filter(status=filters.status)
     result = page(qs, filters)
-    return {"items": [_round_row(r) for r in result["items"]], "count": result["count"]}
+    return {"items": [_round_row(r) for r in result["items"]], "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.post("/doctrine/rounds", response={201: RoundDetail, **WRITE_ERRORS})
@@ -315,7 +315,7 @@ def get_heat_map(request: HttpRequest, query: Query[HeatMapQuery]):
     data = queries.heat_map(result["items"])
     items = [{"service": row["service"], "round": row["round_id"], "cells": row["cells"], "colours": _tally(row["cells"])}
              for row in data["rows"]]
-    return {"patterns": data["patterns"], "items": items, "count": result["count"]}
+    return {"patterns": data["patterns"], "items": items, "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 # ---------------------------------------------------------------- Corrections of Error

@@ -19,13 +19,14 @@ from ninja import Field, Schema
 from osom.api.schemas import (
     Day,
     Moment,
-    WholeNumber,
+    NextCursor,
     PageQuery,
     PersonOrId,
     PersonRef,
     ProfessionalRoleOut,
     RoleOrId,
     ServiceRef,
+    WholeNumber,
 )
 from osom.governance.api_schemas import DisputeDetail
 from osom.governance.models import Guidance
@@ -113,6 +114,7 @@ class PatternOut(PatternRef):
 class PatternPage(Schema):
     items: list[PatternOut] = Field(description="In the table's order")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class MeaningIn(Schema):
@@ -150,6 +152,7 @@ class RoundRow(Schema):
 class RoundPage(Schema):
     items: list[RoundRow] = Field(description="The newest first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class RatingCounts(Schema):
@@ -248,6 +251,7 @@ class HeatMapOut(Schema):
     patterns: list[PatternRef] = Field(description="The columns, in the table's order")
     items: list[HeatMapRow] = Field(description="The services by name")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 # ---------------------------------------------------------------- Corrections of Error
@@ -356,6 +360,7 @@ class CoERow(Schema):
 class CoEPage(Schema):
     items: list[CoERow] = Field(description="The most recent problem first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class CorrectiveActionOut(Schema):
@@ -469,6 +474,7 @@ class CoEReviewRow(Schema):
 class CoEReviewPage(Schema):
     items: list[CoEReviewRow] = Field(description="The latest date first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class ReviewedCoE(CoERow):
@@ -575,6 +581,7 @@ class CommunityRow(Schema):
 class CommunityPage(Schema):
     items: list[CommunityRow] = Field(description="By name")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class MemberOut(Schema):
@@ -672,6 +679,7 @@ class OpenRoleIn(Schema):
 class OpenRolePage(Schema):
     items: list[OpenRoleOut] = Field(description="The newest first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class CloseOpenRoleIn(Schema):

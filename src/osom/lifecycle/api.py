@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import DateField, F, Prefetch
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, page
+from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, page, page_rows
 from osom.core.api import actor, find_person
 from osom.core.errors import InvalidInput, NotFound
 from osom.core.models import AuditEvent, Organisation, Person
@@ -287,8 +286,7 @@ def list_assessments(request: HttpRequest, filters: Query[AssessmentFilters]):
     qs = (
         Assessment.objects.select_related("service", "service__manager", "manager")
         .prefetch_related(Prefetch("assessors", queryset=Person.objects.order_by("name", "pk")))
-        .annotate(day=Coalesce(TruncDate("published_at"), F("scheduled_for"), output_field=DateField()))
-        .order_by("-day", "-pk")
+        .order_by("-listed_on", "-pk")  # the stored day, read from its index
     )
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -303,11 +301,11 @@ def list_assessments(request: HttpRequest, filters: Query[AssessmentFilters]):
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.date_from:
-        qs = qs.filter(day__gte=filters.date_from)
+        qs = qs.filter(listed_on__gte=filters.date_from)
     if filters.date_to:
-        qs = qs.filter(day__lte=filters.date_to)
+        qs = qs.filter(listed_on__lte=filters.date_to)
     result = page(qs, filters)
-    return {"items": [_row(a) for a in result["items"]], "count": result["count"]}
+    return {"items": [_row(a) for a in result["items"]], "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 # Declared before /assessments/{assessment_id} so that its address is not taken for an id.
@@ -335,7 +333,7 @@ def list_due(request: HttpRequest, filters: Query[DueFilters]):
             "cadence_days": s.assessment_cadence_days or default, "own_cadence": s.assessment_cadence_days is not None,
             "booked_for": s.booked_for, "booked_id": s.booked_id,
         })
-    return {"items": items, "count": result["count"]}
+    return {"items": items, "count": result["count"], "next_cursor": result["next_cursor"]}
 
 
 @router.get("/assessments/{assessment_id}", response={200: AssessmentDetail, **READ_ERRORS})
@@ -494,18 +492,20 @@ def get_timeline(request: HttpRequest, slug: str, query: Query[PageQuery]):
     changes = list(StageChange.objects.filter(service=service).select_related("assessment").order_by("at", "pk"))
     entered = changes[0].from_stage if changes and changes[0].from_stage else service.lifecycle_stage
     label = dict(Lifecycle.choices)[entered].lower()
-    entries = [{
+    entries = [(0, {
         "at": service.established_at, "from_stage": None, "to_stage": entered, "new_round": False,
         "label": f"Adopted at {label}" if service.adopted else f"Established in {label}", "note": "", "report": None,
-    }]
+    })]
     for c in changes:
-        entries.append({
+        entries.append((c.pk, {
             "at": c.at, "from_stage": c.from_stage or None, "to_stage": c.to_stage, "new_round": c.is_new_round,
             "label": (f"A new round of {c.get_to_stage_display().lower()}" if c.is_new_round
                       else f"Moved to {c.get_to_stage_display().lower()}"),
             "note": c.note, "report": _report_ref(c.assessment) if c.assessment else None,
-        })
-    return {"items": entries[query.offset : query.offset + query.limit], "count": len(entries)}
+        }))
+    # the first entry is the service's start (key 0); each change after it is named by its id
+    shown = page_rows(entries, query, key=lambda e: e[0], scope=f"timeline:{service.pk}")
+    return {**shown, "items": [entry for _, entry in shown["items"]]}
 
 
 # ---------------------------------------------------------------- budgets
@@ -524,7 +524,7 @@ def get_service_budget(request: HttpRequest, slug: str, query: Query[BudgetQuery
         "currency": current_organisation().currency,
         "totals": _totals(money["totals"]),
         "allocations": [_allocation_out(a, service.slug) for a in money["allocations"]],
-        "spends": {"items": [_spend_out(s) for s in spends["items"]], "count": spends["count"]},
+        "spends": {"items": [_spend_out(s) for s in spends["items"]], "count": spends["count"], "next_cursor": spends["next_cursor"]},
         "reinvestments": [_reinvestment_out(r) for r in queries.service_reinvestments(service)],
         "funding_requests": [_request_out(r, service.slug, granted.get(r.pk)) for r in queries.service_requests(service)],
     }
@@ -534,9 +534,9 @@ def get_service_budget(request: HttpRequest, slug: str, query: Query[BudgetQuery
 def get_budget_overview(request: HttpRequest, query: Query[BudgetQuery]):
     """The network's money, allocated against spent and re-invested: by stage, and by
     period (newest first, paged), summed in the database."""
-    periods = queries.budget_periods()
-    on_page = list(periods[query.offset : query.offset + query.limit])
-    overview = queries.budget_overview(on_page)
+    # the periods are few (one a year or a quarter): paged from one list of them
+    periods = page_rows(list(queries.budget_periods()), query, key=str, scope="budgets")
+    overview = queries.budget_overview(periods["items"])
 
     def row(r: dict[str, Any]) -> dict[str, Any]:
         return {**_totals(r), "key": r["key"], "percent_spent": r["percent"]}
@@ -545,7 +545,8 @@ def get_budget_overview(request: HttpRequest, query: Query[BudgetQuery]):
         "currency": current_organisation().currency,
         "totals": _totals(overview["totals"]),
         "by_stage": [row(r) for r in overview["by_stage"]],
-        "by_period": {"items": [row(r) for r in overview["by_period"]], "count": periods.count()},
+        "by_period": {"items": [row(r) for r in overview["by_period"]], "count": periods["count"],
+                      "next_cursor": periods["next_cursor"]},
         "open_funding_requests": queries.open_funding_requests().count(),
     }
 

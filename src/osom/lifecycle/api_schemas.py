@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import BeforeValidator, WithJsonSchema
 
-from osom.api.schemas import Day, Moment, WholeNumber, PageQuery, PersonOrId, PersonRef, ServiceRef
+from osom.api.schemas import Day, Moment, NextCursor, PageQuery, PersonOrId, PersonRef, ServiceRef, WholeNumber
 from osom.network.stages import Lifecycle
 
 from .models import AssessmentKind, AssessmentStatus, CriterionSource, Result
@@ -106,6 +106,7 @@ class CriterionOut(Schema):
 class CriterionPage(Schema):
     items: list[CriterionOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class CriterionIn(Schema):
@@ -175,6 +176,7 @@ class AssessmentRow(Schema):
 class AssessmentPage(Schema):
     items: list[AssessmentRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class CriterionBrief(Schema):
@@ -316,6 +318,7 @@ class DueRow(Schema):
 class DuePage(Schema):
     items: list[DueRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class CadenceIn(Schema):
@@ -350,6 +353,7 @@ class TimelineEntry(Schema):
 class TimelinePage(Schema):
     items: list[TimelineEntry] = Field(description="Oldest first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 # ---------------------------------------------------------------- budgets
@@ -389,6 +393,7 @@ class SpendOut(Schema):
 class SpendPage(Schema):
     items: list[SpendOut]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class ReinvestmentOut(Schema):
@@ -444,6 +449,7 @@ class BudgetRow(MoneyTotals):
 class BudgetRowPage(Schema):
     items: list[BudgetRow]
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class BudgetOverviewOut(Schema):

@@ -121,10 +121,40 @@ class Assessment(_Guarded):
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     revision = models.PositiveIntegerField(default=1)
+    # Kept by save() from the two fields it is made of, so that the list of assessments
+    # (newest first) is read from an index instead of computing a date for every row.
+    listed_on = models.DateField(
+        editable=False,
+        help_text="The day the assessment is listed by: its report's day once published, else the day scheduled",
+    )
 
     class Meta:
         ordering = ["-scheduled_for", "-pk"]
-        indexes = [models.Index(fields=["service", "-scheduled_for"])]
+        indexes = [
+            models.Index(fields=["service", "-scheduled_for"]),
+            models.Index(fields=["listed_on", "id"], name="lifecycle_assessment_listed"),
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # made in code (keyword arguments, as create() and bulk writers do) rather than
+        # read from the database (positional values): the day follows from the rest
+        if not args and "listed_on" not in kwargs and self.__dict__.get("scheduled_for") is not None:
+            self.listed_on = self.listed_day()
+
+    def listed_day(self):
+        """The report's day (in the organisation's time zone) once published, else the day scheduled."""
+        published = self.published_at
+        if published is not None:
+            return timezone.localdate(published) if timezone.is_aware(published) else published.date()
+        return self.scheduled_for
+
+    def save(self, *args, **kwargs):
+        self.listed_on = self.listed_day()
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"published_at", "scheduled_for"} & set(fields):
+            kwargs["update_fields"] = {*fields, "listed_on"}
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.service} ({self.get_stage_display().lower()}, {self.scheduled_for:%d %b %Y})"

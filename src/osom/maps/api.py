@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
-from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, page
+from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, page, page_rows
 from osom.core.api import actor
 from osom.core.errors import InvalidInput, NotFound
 from osom.network.models import Service
@@ -211,10 +211,13 @@ def get_impact(request: HttpRequest, slug: str, query: Query[PageQuery]):
     """Who is affected if this service fails: its direct consumers, and every running
     service that depends on it through others, the nearest first, each with how many
     hops away it is and one chain down to this service."""
-    view = queries.impact_view(_service(slug))
-    rows = view.rows(view.order[query.offset: query.offset + query.limit])
+    service = _service(slug)
+    view = queries.impact_view(service)
+    shown = page_rows(view.order, query, key=int, scope=f"impact:{service.pk}")
+    rows = view.rows(shown["items"])
     return {"failed": view.failed, "direct": [r.service for r in view.rows(view.direct_ids)],
             "items": [{"service": r.service, "hops": r.hops, "chain": r.chain} for r in rows], "count": view.total,
+            "next_cursor": shown["next_cursor"],
             "deepest": view.deepest, "external_reached": view.external_reached}
 
 
@@ -223,5 +226,6 @@ def list_cycles(request: HttpRequest, query: Query[PageQuery]):
     """The dependency cycles among running services, the largest first: each one chain
     through every service of a part of the network that depends on itself."""
     view = queries.cycles_view()
-    return {"items": [{"services": cycle} for cycle in view.cycles[query.offset: query.offset + query.limit]],
-            "count": len(view.cycles), "services_in_cycles": view.services_in_cycles}
+    shown = page_rows(view.cycles, query, key=lambda cycle: [s.slug for s in cycle], scope="cycles")
+    return {"items": [{"services": cycle} for cycle in shown["items"]],
+            "count": shown["count"], "next_cursor": shown["next_cursor"], "services_in_cycles": view.services_in_cycles}

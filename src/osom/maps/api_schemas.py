@@ -14,7 +14,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from osom.api.schemas import Moment, PersonRef, ServiceRef, WholeNumber
+from osom.api.schemas import Moment, NextCursor, PersonRef, ServiceRef, WholeNumber
 from osom.network.stages import Evolution, Lifecycle
 
 __all__ = [
@@ -55,6 +55,7 @@ class MapVersionRow(Schema):
 class MapVersionPage(Schema):
     items: list[MapVersionRow] = Field(description="The newest first")
     count: WholeNumber
+    next_cursor: NextCursor
 
 
 class MapIn(Schema):
@@ -126,6 +127,7 @@ class ImpactOut(Schema):
     direct: list[ServiceRef] = Field(description="Its direct consumers")
     items: list[AffectedOut] = Field(description="Every service affected, the nearest first, then by name")
     count: WholeNumber
+    next_cursor: NextCursor
     deepest: WholeNumber = Field(description="The longest of the shortest chains, in hops")
     external_reached: WholeNumber = Field(description="How many of the services affected meet external users")
 
@@ -138,5 +140,6 @@ class CycleOut(Schema):
 class CyclePage(Schema):
     items: list[CycleOut] = Field(description="The largest first")
     count: WholeNumber
+    next_cursor: NextCursor
     services_in_cycles: WholeNumber = Field(description="How many services are in a cycle")
 
