@@ -185,6 +185,25 @@ def api_fitness(ctx):
     return FITNESS_ROWS.format(where=""), [ctx["api_limit"]["api_fitness"]]
 
 
+def _search_rows(word: str, limit: int):
+    # the index is FTS5 on SQLite and a tsvector on PostgreSQL, so the one query that
+    # fetches the page's rows is the search's own, as Django writes it for this database
+    from osom.search.queries import search
+
+    qs = search(word).values_list("kind", "title", "excerpt", "key", "service__name")[:limit]
+    return qs.query.sql_with_params()
+
+
+def search_page(ctx):
+    from osom.search.views import PER_PAGE
+
+    return _search_rows(ctx["word"], PER_PAGE)
+
+
+def api_search(ctx):
+    return _search_rows(ctx["word"], ctx["api_limit"]["api_search"])
+
+
 def render_rows(rows) -> str:
     """A page at its plainest: one line of text per row."""
     return "\n".join(f"<tr><td>{'</td><td>'.join(str(v) for v in row)}</td></tr>" for row in rows)
@@ -212,4 +231,6 @@ FLOORS = {
     "api_services": (api_services, render_json),
     "api_assessments": (api_assessments, render_json),
     "api_fitness": (api_fitness, render_json),
+    "search_page": (search_page, render_rows),
+    "api_search": (api_search, render_json),
 }

@@ -48,6 +48,8 @@ TARGETS = [
     ("api_services", "API /api/v1/services", 150),
     ("api_assessments", "API /api/v1/assessments", 150),
     ("api_fitness", "API /api/v1/fitness", 150),
+    ("search_page", "search page (services, needs, guidance, CoEs)", 150),
+    ("api_search", "API /api/v1/search", 150),
 ]
 FLOOR_FACTOR = 3
 
@@ -131,6 +133,8 @@ def _urls(ctx: dict) -> dict:
         "api_services": "/api/v1/services",
         "api_assessments": "/api/v1/assessments",
         "api_fitness": "/api/v1/fitness",
+        "search_page": "/search/?" + urlencode({"q": ctx["word"]}),
+        "api_search": "/api/v1/search?" + urlencode({"q": ctx["word"]}),
     }
 
 
@@ -193,7 +197,7 @@ def worker_measure(repeat: int, profile: bool) -> dict:
 
     # an API list's floor fetches as many rows as the API returns by default
     ctx["api_limit"] = {}
-    for key in ("api_services", "api_assessments", "api_fitness"):
+    for key in ("api_services", "api_assessments", "api_fitness", "api_search"):
         response = api.get(urls[key])
         ctx["api_limit"][key] = len(json.loads(response.content)["items"]) or 1
 

@@ -229,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     from osom.learning.cli import register as register_learning
     from osom.lifecycle.cli import register as register_lifecycle
     from osom.maps.cli import register as register_maps
+    from osom.search.cli import register as register_search
 
     register_lifecycle(sub)
     register_governance(sub)
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_bench(sub)
     register_webhooks(sub)
     register_publish(sub)
+    register_search(sub)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

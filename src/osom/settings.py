@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "osom.fitness",
     "osom.maps",
     "osom.interop",
+    "osom.search",
 ]
 
 MIDDLEWARE = [

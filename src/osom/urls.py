@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("osom.fitness.urls")),
     path("", include("osom.maps.urls")),
     path("", include("osom.interop.urls")),
+    path("", include("osom.search.urls")),
 ]

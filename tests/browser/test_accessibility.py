@@ -161,7 +161,7 @@ def _searched(checker: Checker) -> None:
     page = checker.page
     page.goto("/")
     with page.expect_response(lambda r: "q=" in r.url):
-        page.get_by_label("Search").fill("council")
+        page.get_by_label("Search", exact=True).fill("council")
     expect(page.locator("#network-results")).to_contain_text("Council", ignore_case=True)
     checker.check("/ searched")
 

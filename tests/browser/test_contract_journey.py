@@ -60,7 +60,7 @@ def test_executive_establishes_a_service_and_its_manager_changes_the_contract(ca
 
     # The executive finds it in the network list.
     exec_page.get_by_role("link", name="Service network").first.click()
-    exec_page.get_by_label("Search").fill("bulky")
+    exec_page.get_by_label("Search", exact=True).fill("bulky")
     expect(exec_page.locator("#network-results").get_by_role("link", name="Book a bulky waste collection")).to_be_visible()
     expect(exec_page.locator("#network-results").get_by_role("link", name="Parking permits")).to_have_count(0)
 

@@ -475,7 +475,7 @@ def test_hostile_text_sent_through_the_api_is_shown_only_as_text(cast, new_page,
     # The network list filtered as it is typed (an htmx swap of its results).
     ex.page.goto("/")
     with ex.page.expect_response(lambda r: "q=" in r.url):
-        ex.page.get_by_label("Search").fill("xq")
+        ex.page.get_by_label("Search", exact=True).fill("xq")
     ex.page.wait_for_timeout(200)
     ex.check("network list searched")
     ex.assert_clean()

@@ -360,8 +360,12 @@ def test_the_command_line_names_file_and_line_of_a_problem(cast, tmp_path, capsy
 
 
 def test_the_command_line_refuses_an_import_saying_neither_from_nor_sync(cast, tmp_path, capsys):
-    assert main(["import", str(tmp_path), "--as", cast.executive.email]) == 2
+    assert main(["import", "--as", cast.executive.email]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "osom: say what to import: --from backstage|csv PATH, or --sync DIR for YAML contracts"
+    assert err == ("osom: say what to import: DIR written by `osom export DIR`, --from backstage|csv PATH, "
+                   "or --sync DIR for YAML contracts")
+    # a folder alone is a whole organisation, loaded only where there is nobody to name
+    assert main(["import", str(tmp_path), "--as", cast.executive.email]) == 2
+    assert "nobody to name with --as" in capsys.readouterr().err
     assert main(["import", "--from", "csv", str(tmp_path), "--sync", str(tmp_path), "--as", cast.executive.email]) == 2
     assert "not both" in capsys.readouterr().err

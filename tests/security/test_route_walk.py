@@ -100,6 +100,7 @@ PAGES: dict[str, Route] = {
     "network:establish_step": act("establish_service", "wizard_step"),
     "network:lookup": read(),
     "network:service": read("service"),
+    "network:consumers": read("service"),
     "network:compare": read("service"),
     "network:open_draft": act("draft_contract_version", "service"),
     "network:alter": act("alter_contract", "service"),
@@ -241,6 +242,7 @@ PAGES: dict[str, Route] = {
     "fitness:metric": read("metric"),
     "fitness:cadence": act("set_measurement_cadence", "metric"),
     # webhooks: the executive's alone, reads included
+    "search:page": read(),
     "interop:webhooks": act("manage_webhooks"),
     "interop:webhook_add": act("manage_webhooks"),
     "interop:webhook": act("manage_webhooks", "webhook"),
@@ -451,6 +453,8 @@ OPERATIONS: dict[str, str | tuple[str, ...] | tuple[str | tuple[str, ...], str]]
     "GET /network/map": SIGNED_IN,
     "GET /services/{slug}/neighbourhood": SIGNED_IN,
     "GET /services/{slug}/impact": SIGNED_IN,
+    # search
+    "GET /search": SIGNED_IN,
     "GET /network/cycles": SIGNED_IN,
 }
 

@@ -88,8 +88,10 @@ api = OsomAPI(
         "The service network, its contracts and the people who run it.\n\n"
         "Authenticate with a personal API token (`POST /api/v1/tokens` from a signed-in "
         "session) sent as `Authorization: Bearer <token>`, or with a signed-in browser "
-        "session plus its CSRF token for writes. Lists answer `{\"items\": [...], \"count\": N}` "
-        "and take `limit` (default 50, at most 500) and `offset`. Errors answer "
+        "session plus its CSRF token for writes. Lists answer `{\"items\": [...], \"count\": N, "
+        "\"next_cursor\": \"...\"}` and take `limit` (default 50, at most 500) and `cursor`, the "
+        "`next_cursor` of the page before (null on the last page); `offset` still works but `cursor` "
+        "is preferred, and giving both is refused (422). Errors answer "
         "`{\"error\", \"message\", \"field\", \"errors\": [{\"field\", \"message\"}]}`. "
         "Metric targets are exact decimals sent back as strings."
     ),
@@ -200,3 +202,4 @@ api.add_router("/", "osom.learning.api.router")
 api.add_router("/", "osom.fitness.api.router")
 api.add_router("/", "osom.maps.api.router")
 api.add_router("/", "osom.interop.api.router")
+api.add_router("/", "osom.search.api.router")

@@ -966,6 +966,9 @@ def generate_organisation(*, services: int, seed: int = 1, years: int = 5, progr
         gen.maps()
         gen.w.flush()
         gen.w.reset_sequences()
+        from osom.search.index import rebuild as rebuild_search_index  # the rows above were written without saving models
+
+        rebuild_search_index()
         counts = {label.split(".")[-1]: n for label, n in sorted(gen.w.counts.items())}
         audit.record(None, "generate_organisation", organisation, authority=None,
                      summary=f"Generated an organisation of {services:,} services",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db import connection
+from django.db.models import Count, F, Window, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from osom.core.numbers import as_id
@@ -19,8 +20,13 @@ __all__ = [
     "cycle_through",
     "service_detail",
     "consumers_of",
+    "consumer_rows",
+    "CONSUMERS_SHOWN",
     "version_detail",
 ]
+
+# How many consumers a service's page names; the rest are on its consumers page.
+CONSUMERS_SHOWN = 20
 
 
 def open_draft(service: Service) -> ContractVersion | None:
@@ -47,7 +53,10 @@ def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: 
     """
     qs = Service.objects.select_related("manager")
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(summary__icontains=q) | Q(slug__icontains=q))
+        # every word begins a word of the name, slug or summary, from the search index
+        from osom.search.queries import service_ids
+
+        qs = qs.filter(pk__in=service_ids(q))
     if stage:
         qs = qs.filter(lifecycle_stage=stage)
     if evolution:
@@ -83,26 +92,61 @@ def current_edges() -> list[tuple[int, int]]:
     )
 
 
+def _tables() -> dict[str, str]:
+    return {"service": Service._meta.db_table, "dependency": Dependency._meta.db_table}
+
+
+def _edges_below(starts: set[int], stop: int) -> list[tuple[int, int]]:
+    """The current dependencies (consumer, provider) among the services reachable from
+    ``starts`` by following providers, without walking on from ``stop``; one recursive
+    query, so only that part of the network is read."""
+    if not starts:
+        return []
+    marks = ", ".join(["%s"] * len(starts))
+    sql = (
+        "WITH RECURSIVE below(id) AS (SELECT id FROM {service} WHERE id IN ({marks}) UNION "
+        "SELECT d.provider_id FROM below JOIN {service} s ON s.id = below.id "
+        "JOIN {dependency} d ON d.version_id = s.current_version_id WHERE below.id <> %s) "
+        "SELECT s.id, d.provider_id FROM below JOIN {service} s ON s.id = below.id "
+        "JOIN {dependency} d ON d.version_id = s.current_version_id WHERE below.id <> %s"
+    ).format(marks=marks, **_tables())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*sorted(starts), stop, stop])
+        return [(c, p) for c, p in cursor.fetchall()]
+
+
 def cycle_through(service: Service, *, extra_edges: list[tuple[int, int]] = (), draft: ContractVersion | None = None) -> list[str]:
     """Names of a shortest dependency cycle through ``service``, or [] if there is none.
 
     The graph is today's approved contracts, with ``extra_edges`` added (a draft's new
     dependencies), so a cycle is reported when it is drafted, not only once approved.
+    Only the part of the network below the service is read (:func:`_edges_below`), with
+    the whole network read instead when ``extra_edges`` link other services.
     """
+    start = service.pk
     graph: dict[int, set[int]] = defaultdict(set)
-    for a, b in current_edges():
+    if any(a != start for a, _b in extra_edges):
+        edges = current_edges()
+    else:
+        if draft is not None:
+            own = set(draft.dependencies.values_list("provider_id", flat=True))
+        else:
+            own = set(Dependency.objects.filter(version__service=service, version=F("version__service__current_version"))
+                      .values_list("provider_id", flat=True))
+        own |= {b for _a, b in extra_edges}
+        edges = [(start, p) for p in own] + [(c, p) for c, p in _edges_below(own - {start}, start) if c != start]
+    for a, b in edges:
         graph[a].add(b)
     if draft is not None:
         graph[service.pk] = set(draft.dependencies.values_list("provider_id", flat=True))
     for a, b in extra_edges:
         graph[a].add(b)
-    start = service.pk
     parent: dict[int, int] = {}
     queue = deque([start])
     seen = {start}
     while queue:
         node = queue.popleft()
-        for nxt in graph.get(node, ()):
+        for nxt in sorted(graph.get(node, ())):
             if nxt == start:
                 path = [node]
                 while path[-1] != start:
@@ -142,8 +186,31 @@ def consumers_of(service: Service):
     )
 
 
-def service_detail(slug: str) -> dict:
-    """Everything the service page shows, in a fixed number of queries."""
+def consumer_rows(service: Service):
+    """The consumers of ``service`` on their current contracts as plain rows (slug, name,
+    lifecycle stage, what they consume it for), by name: for pages that list them."""
+    return (
+        Dependency.objects.filter(provider=service, version__service__current_version=F("version"))
+        .order_by("version__service__name", "pk")
+        .values("note", slug=F("version__service__slug"), name=F("version__service__name"),
+                lifecycle_stage=F("version__service__lifecycle_stage"))
+    )
+
+
+def _consumers(service: Service, limit: int | None) -> dict:
+    if limit is None:
+        return {"consumers": list(consumers_of(service))}
+    # the count of them all rides on the rows (a window is counted before the limit)
+    rows = list(consumer_rows(service).annotate(total=Window(Count("pk")))[:limit])
+    return {"consumers": rows, "consumers_total": rows[0]["total"] if rows else 0}
+
+
+def service_detail(slug: str, *, consumers: int | None = None) -> dict:
+    """Everything the service page shows, in a fixed number of queries.
+
+    With ``consumers=N`` only the first N consumers are read, as rows
+    (:func:`consumer_rows`), with ``consumers_total`` counting them all; without it
+    every consumer is read as a dependency with its consumer (the API lists them all)."""
     service = Service.objects.select_related("manager").get(slug=slug)
     current = None
     if service.current_version_id:
@@ -166,7 +233,7 @@ def service_detail(slug: str) -> dict:
         "current": current,
         "versions": versions,
         "open_draft": next((v for v in versions if v.status != VersionStatus.APPROVED), None),
-        "consumers": list(consumers_of(service)),
+        **_consumers(service, consumers),
         "appointments": appointments,
         "team": team,
     }

@@ -1,0 +1,1 @@
+"""Full-text search over services, their needs, guidance and Corrections of Error."""
