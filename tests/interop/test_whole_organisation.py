@@ -8,6 +8,7 @@ files are changed by hand where a test needs them wrong.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.test import override_settings
 
+from osom.bench.generate import generate_organisation
 from osom.core.actions import create_person
 from osom.core.errors import InvalidInput
 from osom.core.models import AuditEvent, Person
@@ -356,3 +358,19 @@ def test_numbers_beyond_what_the_database_holds_are_named(exported):
         import_organisation(path=exported)
     assert problems_of(caught.value)[0].startswith("people.yaml:2: id: give a whole number from ")
     assert_nothing_written()
+
+
+@pytest.mark.django_db
+def test_a_generated_organisation_passes_the_imports_checks_and_comes_back_whole(tmp_path):
+    """The generator writes in bulk, not through the actions; the import's checks are the
+    platform's own reading of what a valid organisation holds."""
+    generate_organisation(services=40, seed=5, years=1, today=dt.date(2026, 11, 27))
+    before = snapshot()
+    assert len(before["network.service"]) == 40 and before["fitness.measurement"]
+    export_organisation(path=tmp_path / "generated")
+    empty_the_database()
+    report = import_organisation(path=tmp_path / "generated")
+    assert report.created["services"] == 40
+    assert snapshot() == before
+    export_organisation(path=tmp_path / "again")
+    assert files(tmp_path / "again") == files(tmp_path / "generated")

@@ -321,6 +321,12 @@ class CapitalFlow(Generic[K]):
         """`breakdown_exact` rounded so that it adds up to `fully_loaded[service]` to the penny."""
         return _balance(self._breakdown(service), 2)
 
+    def passed_on(self, provider: K, share: Number) -> Decimal:
+        """What a provider passes on to a consumer that used ``share`` of its consumption:
+        the share of its exact fully loaded cost, rounded half to even to the penny (as
+        ``round_fraction(share * fully_loaded_exact[provider])``, without making Fractions)."""
+        return _decimal(_units(_mul(_read(share, "a share"), self._totals[self._index[provider]]), 2), 2)
+
     def cost_per_transaction(self, service: K, transactions: int | Decimal, places: int = 4) -> Decimal | None:
         """Fully loaded cost divided by the transactions; None when there were none."""
         per = _per(transactions)

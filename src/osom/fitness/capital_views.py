@@ -42,21 +42,35 @@ def _percent(value: Fraction) -> Decimal:
     return round_fraction(value * 100, 2)
 
 
-def _bands(view: queries.CapitalFlowView) -> list[dict]:
-    """The money each provider passes on to each consumer (s_kj · T_k), largest first."""
+def _bands(view: queries.CapitalFlowView, *, touching: int | None = None) -> list[dict]:
+    """The money each provider passes on to each consumer (s_kj · T_k), largest first; only
+    those to or from the service ``touching`` when given."""
     flow = view.flow
     out = []
     for (provider, consumer), share in view.shares.items():
-        exact = Fraction(share) * flow.fully_loaded_exact[provider]
+        if touching is not None and touching not in (provider, consumer):
+            continue
         out.append({"provider": view.services[provider], "consumer": view.services[consumer], "share": share,
-                    "amount": round_fraction(exact), "provider_id": provider, "consumer_id": consumer})
+                    "amount": flow.passed_on(provider, share), "provider_id": provider, "consumer_id": consumer})
     out.sort(key=lambda b: (-b["amount"], b["provider"].name, b["consumer"].name))
     return out
 
 
+def _row(view: queries.CapitalFlowView, pk: int) -> dict:
+    flow, transactions = view.flow, view.transactions.get(pk)
+    return {
+        "service": view.services[pk], "direct": flow.direct[pk], "total": flow.fully_loaded[pk],
+        "external_share": _percent(flow.external_share[pk]), "external": flow.external_cost_balanced[pk],
+        "transactions": transactions,
+        "per_transaction": flow.cost_per_transaction(pk, transactions) if transactions else None,
+    }
+
+
 def capital_flow(request):
     """The capital flow of a budget period (the latest by default), computed by the
-    reciprocal method, with the picture of the money flowing through the network."""
+    reciprocal method, with the picture of the money flowing through the network. The
+    services are listed a page at a time, largest fully loaded cost first: only the rows
+    of the page are worked out."""
     periods = queries.budget_periods_with_flow()
     form = PeriodForm(request.GET or None, periods=periods)
     period = request.GET.get("period") if request.GET.get("period") in periods else (periods[0] if periods else None)
@@ -70,29 +84,23 @@ def capital_flow(request):
     if view.flow is None:
         return render(request, "fitness/capital.html", context)
     flow = view.flow
-    rows = []
-    for pk, service in view.services.items():
-        transactions = view.transactions.get(pk)
-        rows.append({
-            "service": service, "direct": flow.direct[pk], "total": flow.fully_loaded[pk],
-            "external_share": _percent(flow.external_share[pk]), "external": flow.external_cost_balanced[pk],
-            "transactions": transactions,
-            "per_transaction": flow.cost_per_transaction(pk, transactions) if transactions else None,
-        })
-    rows.sort(key=lambda r: (-r["total"], r["service"].name))
+    order = sorted(view.services, key=lambda pk: (-flow.fully_loaded[pk], view.services[pk].name))
+    page = Paginator(order, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = [_row(view, pk) for pk in page.object_list]
     bands = _bands(view)
+    external = flow.external_cost_balanced
     picture = flow_diagram(
-        [FlowNode(pk, s.name, flow.fully_loaded[pk], flow.external_cost_balanced[pk], flow.direct[pk])
+        [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk], flow.direct[pk])
          for pk, s in view.services.items()],
         [FlowBand(b["provider_id"], b["consumer_id"], b["amount"], b["share"]) for b in bands],
         chart_id="fx-flow", title=f"How the money of {period} flows through the network",
         money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS)
     context.update({
-        "page": Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "bands": bands[:200], "more_bands": max(0, len(bands) - 200), "picture": picture,
         "total_direct": flow.total_direct, "total_external": flow.total_external, "unallocated": flow.unallocated,
         "balanced": flow.unallocated_exact == 0,
-        "with_transactions": sum(1 for r in rows if r["transactions"]),
+        "with_transactions": sum(1 for pk in view.services if view.transactions.get(pk)),
     })
     return render(request, "fitness/capital.html", context)
 
@@ -121,7 +129,7 @@ def capital_service(request, period: str, slug: str):
                       "share": (amount / total * 100).quantize(Decimal("0.1")) if total else None,
                       "bar": int(amount / total * 200) if total else 0,  # pixels: 200 for the whole cost
                       "per_transaction": per[key] if per else None})
-    bands = _bands(view)
+    bands = _bands(view, touching=pk)
     cost_per = flow.cost_per_transaction(pk, transactions) if transactions else None
     biggest = next((p for p in parts if not p["own"] and p["per_transaction"]), None)
     context.update({

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When, Window
+from django.db.models import Case, CharField, F, FilteredRelation, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from .models import Aggregation, ConsumptionShare, Measurement, MetricSeries, Pe
 __all__ = [
     "MET", "MISSED", "NO_TARGET", "NO_DATA", "status_of", "service_fitness", "MetricView", "fitness_overview",
     "person_fitness_items", "network_fitness_counts", "measurements_csv", "periods_for", "aggregation_values",
-    "budget_periods_with_flow", "capital_flow_for", "CapitalFlowView",
+    "budget_periods_with_flow", "capital_flow_for", "CapitalFlowView", "FlowService",
 ]
 
 MET, MISSED, NO_TARGET, NO_DATA = "met", "missed", "no target", "no data"
@@ -81,11 +81,19 @@ def service_fitness(service: Service, *, today: dt.date | None = None, points: i
     return views
 
 
-def _series_subquery(field_name: str):
-    # the output field is the series' own, so values come back as stored (90.0000 → Decimal
-    # with four places) on SQLite as on PostgreSQL
-    return Subquery(MetricSeries.objects.filter(service=OuterRef("version__service"), metric_key=OuterRef("key"))
-                    .values(field_name)[:1], output_field=MetricSeries._meta.get_field(field_name))
+_VERSION_TEXT = ("purpose", "benefit", "usage", "onboarding", "expectations", "support", "migration_path",
+                 "decommission_reasons", "change_note", "alteration_reason", "alteration_risk")
+
+
+def _with_series(qs):
+    """Metrics with their series' latest value, end of its period, due date and count.
+    The series is joined (one per service and metric key) rather than looked up once per
+    value, so filtering, counting and grouping by status read each series once."""
+    series = FilteredRelation("version__service__metric_series",
+                              condition=Q(version__service__metric_series__metric_key=F("key")))
+    return qs.annotate(fx_series=series).annotate(
+        latest_value=F("fx_series__latest_value"), latest_end=F("fx_series__latest_end"),
+        due_on=F("fx_series__due_on"), reported=F("fx_series__count"))
 
 
 def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: dt.date | None = None,
@@ -94,10 +102,11 @@ def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: d
     network's fitness page; filterable by status (met, missed, no target, no data, stale),
     by service name and by lifecycle stage. One query for the rows (plus a count)."""
     today = today or timezone.localdate()
-    qs = (Metric.objects.filter(version__service__current_version=F("version"))
-          .select_related("version__service", "version__service__manager")
-          .annotate(latest_value=_series_subquery("latest_value"), latest_end=_series_subquery("latest_end"),
-                    due_on=_series_subquery("due_on"), reported=_series_subquery("count")))
+    qs = _with_series(Metric.objects.filter(version__service__current_version=F("version"))
+                      .select_related("version__service", "version__service__manager")
+                      # the rows show the service, not its contract's text: a page sorted out of
+                      # every metric of the network carries no more than it shows
+                      .defer("how_measured", *(f"version__{name}" for name in _VERSION_TEXT)))
     qs = qs.annotate(status=Case(
         When(latest_value__isnull=True, then=Value(NO_DATA)),
         When(target__isnull=True, then=Value(NO_TARGET)),
@@ -135,7 +144,8 @@ def network_fitness_counts(*, today: dt.date | None = None) -> dict:
     """Counts of missed targets and stale series across the network, for the executive."""
     today = today or timezone.localdate()
     overview = fitness_overview(today=today)
-    # both counted over the metrics of current contracts, as the overview they link to lists them
+    # both counted over the metrics of current contracts, as the overview they link to lists
+    # them; the series are joined, so the stale ones are found through the index on due_on
     return {
         "missed": overview.filter(status=MISSED).count(),
         "stale": overview.filter(due_on__lt=today).count(),
@@ -267,9 +277,28 @@ def budget_periods_with_flow() -> list[str]:
     """Budget periods that have spending or consumption shares, latest first."""
     from osom.lifecycle.models import BudgetAllocation
 
-    periods = set(BudgetAllocation.objects.values_list("period", flat=True).distinct())
-    periods |= set(ConsumptionShare.objects.values_list("period", flat=True).distinct())
+    # without the models' default ordering, which would make the rows distinct by more than the period
+    periods = set(BudgetAllocation.objects.order_by().values_list("period", flat=True).distinct())
+    periods |= set(ConsumptionShare.objects.order_by().values_list("period", flat=True).distinct())
     return sorted(periods, reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowService:
+    """A service as capital flow shows it (its name, address and stage): a period can hold
+    tens of thousands of services, and plain rows read far faster than model instances."""
+
+    pk: int
+    name: str
+    slug: str
+    lifecycle_stage: str
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass
@@ -277,8 +306,8 @@ class CapitalFlowView:
     period: str
     flow: object | None  # capital.CapitalFlow, or None when the period could not be computed
     error: str = ""
-    error_services: list[Service] = field(default_factory=list)
-    services: dict[int, Service] = field(default_factory=dict)
+    error_services: list[FlowService] = field(default_factory=list)
+    services: dict[int, FlowService] = field(default_factory=dict)
     direct: dict[int, Decimal] = field(default_factory=dict)
     shares: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     transactions: dict[int, int] = field(default_factory=dict)
@@ -299,7 +328,9 @@ def capital_flow_for(period: str) -> CapitalFlowView:
               ConsumptionShare.objects.filter(period=period).values_list("provider_id", "consumer_id", "share")}
     transactions = dict(PeriodVolume.objects.filter(period=period).values_list("service_id", "transactions"))
     ids = set(direct) | {p for p, _ in shares} | {c for _, c in shares}
-    services = Service.objects.in_bulk(list(ids))
+    # what the pages, the API and the command line show of each: its name, address and stage
+    services = {row[0]: FlowService(*row) for row in Service.objects.filter(pk__in=ids).order_by("pk")
+                .values_list("pk", "name", "slug", "lifecycle_stage")}
     view = CapitalFlowView(period, None, services=services, direct=direct, shares=shares, transactions=transactions)
     try:
         view.flow = compute_capital_flow({i: direct.get(i, Decimal(0)) for i in ids}, shares,

@@ -2,19 +2,22 @@
 map is drawn from, and the dependency graph seen from one service (its neighbourhood,
 who is affected if it fails) or as a whole (its cycles).
 
-Every read makes a fixed number of queries whatever the size of the network: the
-services are read in one query and the current dependencies in another
-(:func:`osom.network.queries.current_edges`); the walks are done in memory."""
+Every read makes a fixed number of queries whatever the size of the network. The map
+around one service and the impact of a service read only their part of the network, by
+recursive queries; the whole map, a neighbourhood and the cycles read the services in one
+query and the current dependencies in another (:func:`osom.network.queries.current_edges`)
+and walk them in memory."""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Max
 
-from osom.network.graph import Graph, Impact, names_of
-from osom.network.models import ContractVersion, Service
+from osom.network.graph import Graph, Impact, impact_of, names_of
+from osom.network.models import ContractVersion, Dependency, Service
 from osom.network.queries import current_edges
 from osom.network.stages import Evolution, Lifecycle, UserType
 
@@ -80,17 +83,37 @@ class NetworkSelection:
     not_found: bool = False
 
 
-def _providers_of(start: int, consumes: dict[int, list[int]]) -> set[int]:
-    """``start`` and every service it depends on, directly or through others."""
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        for provider in consumes.get(node, ()):
-            if provider not in seen:
-                seen.add(provider)
-                queue.append(provider)
-    return seen
+_BELOW = (
+    "WITH RECURSIVE below(id) AS ("
+    "SELECT id FROM {service} WHERE id = %s "
+    "UNION SELECT d.provider_id FROM below JOIN {service} s ON s.id = below.id "
+    "JOIN {dependency} d ON d.version_id = s.current_version_id "
+    "JOIN {service} p ON p.id = d.provider_id WHERE p.lifecycle_stage <> %s) "
+)
+
+
+def _tables() -> dict[str, str]:
+    return {"service": Service._meta.db_table, "dependency": Dependency._meta.db_table}
+
+
+def _below(centre: int) -> tuple[list[tuple], list[tuple[int, int]]]:
+    """``centre`` and every running service it depends on, directly or through others,
+    by name (the columns a network selection keeps), and the current dependencies among
+    them: two recursive queries that read only that part of the network."""
+    head = _BELOW.format(**_tables())
+    gone = Lifecycle.DECOMMISSIONED.value
+    with connection.cursor() as cursor:
+        cursor.execute(head + "SELECT s.id, s.name, s.slug, s.lifecycle_stage, s.evolution_stage, s.user_type "
+                       "FROM {service} s WHERE s.id IN (SELECT id FROM below) ORDER BY s.name".format(**_tables()),
+                       [centre, gone])
+        rows = [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(head + "SELECT DISTINCT s.id, d.provider_id FROM below JOIN {service} s ON s.id = below.id "
+                       "JOIN {dependency} d ON d.version_id = s.current_version_id "
+                       "JOIN {service} p ON p.id = d.provider_id "
+                       "WHERE p.lifecycle_stage <> %s AND p.id <> s.id".format(**_tables()),
+                       [centre, gone, gone])
+        edges = [(c, p) for c, p in cursor.fetchall()]
+    return rows, edges
 
 
 def network_selection(*, around: str = "", stage: str = "", evolution: str = "", q: str = "",
@@ -98,25 +121,24 @@ def network_selection(*, around: str = "", stage: str = "", evolution: str = "",
     """The part of the running network a map shows: every service not decommissioned,
     limited to ``around`` (a slug) and what it depends on transitively, and to a lifecycle
     ``stage``, an ``evolution`` stage and names containing ``q``; the dependencies among
-    the services kept. Two queries (the services, the current dependencies)."""
-    rows = list(Service.objects.exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
-                .order_by("name").values_list("pk", "name", "slug", "lifecycle_stage", "evolution_stage", "user_type"))
-    running = len(rows)
-    live = {row[0] for row in rows}
-    edges = [(c, p) for c, p in current_edges() if c in live and p in live and c != p]
-    selection = NetworkSelection(nodes=[], edges=[], matched=0, running=running)
-    kept = rows
+    the services kept. Two queries (the services, the current dependencies); around a
+    service four, which read only the part of the network below it (:func:`_below`)."""
+    running_services = Service.objects.exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
     if around:
-        centre = next((row for row in rows if row[2] == around), None)
+        centre = running_services.filter(slug=around).values_list("pk", "name", "slug").first()
+        selection = NetworkSelection(nodes=[], edges=[], matched=0, running=running_services.count())
         if centre is None:
             selection.not_found = True
             return selection
         selection.around = {"pk": centre[0], "name": centre[1], "slug": centre[2]}
-        consumes: dict[int, list[int]] = {}
-        for c, p in edges:
-            consumes.setdefault(c, []).append(p)
-        wanted = _providers_of(centre[0], consumes)
-        kept = [row for row in kept if row[0] in wanted]
+        kept, edges = _below(centre[0])
+    else:
+        rows = list(running_services.order_by("name")
+                    .values_list("pk", "name", "slug", "lifecycle_stage", "evolution_stage", "user_type"))
+        live = {row[0] for row in rows}
+        edges = [(c, p) for c, p in current_edges() if c in live and p in live and c != p]
+        selection = NetworkSelection(nodes=[], edges=[], matched=0, running=len(rows))
+        kept = rows
     if stage:
         kept = [row for row in kept if row[3] == stage]
     if evolution:
@@ -270,24 +292,20 @@ class ImpactView:
 
 
 def impact_view(service: Service) -> ImpactView:
-    """Who is affected if ``service`` fails: breadth-first up its consumers among the
-    running services. Two queries (the running services, the current dependencies)."""
-    running = {pk: (name, stage, users) for pk, name, stage, users in
-               Service.objects.exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
-               .values_list("pk", "name", "lifecycle_stage", "user_type")}
-    keep = set(running) | {service.pk}
-    graph = Graph([(c, p) for c, p in current_edges() if c in keep and p in keep])
-    impact = graph.impact(service.pk)
+    """Who is affected if ``service`` fails: up its consumers among the running services
+    (:func:`osom.network.graph.impact_of`). One recursive query, which reads only the
+    affected part of the network."""
+    impact, found = impact_of(service.pk)
     affected = {i: h for i, h in impact.affected.items() if i != service.pk}
     counts: dict[str, int] = {}
     external = 0
     for i in affected:
-        _name, stage, users = running[i]
+        _name, stage, users = found[i]
         counts[stage] = counts.get(stage, 0) + 1
         external += users in EXTERNAL
     by_stage = [(value, label, counts.get(value, 0)) for value, label in Lifecycle.choices
                 if value != Lifecycle.DECOMMISSIONED]
-    order = sorted(affected, key=lambda i: (affected[i], running[i][0].casefold()))
+    order = sorted(affected, key=lambda i: (affected[i], found[i][0].casefold()))
     return ImpactView(service, affected, order, by_stage, external, service.user_type in EXTERNAL, impact)
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from .models import Service
-from .queries import current_edges
+from django.db import connection
 
-__all__ = ["Graph", "load_graph", "Neighbourhood", "Impact"]
+from .models import Dependency, Service
+from .queries import current_edges
+from .stages import Lifecycle
+
+__all__ = ["Graph", "load_graph", "Neighbourhood", "Impact", "impact_of"]
 
 
 @dataclass
@@ -173,6 +176,35 @@ class Graph:
 def load_graph() -> Graph:
     """The graph of today's approved contracts, in one query."""
     return Graph(current_edges())
+
+
+# Each row is a dependency (consumer, provider) met on the way up, so the walk's edges come
+# with it: no second pass over the dependencies. The first row is the failed service itself.
+_UPWARDS = (
+    "WITH RECURSIVE up(id, provider) AS ("
+    "SELECT id, id FROM {service} WHERE id = %s "
+    "UNION SELECT s.id, up.id FROM up JOIN {dependency} d ON d.provider_id = up.id "
+    "JOIN {service} s ON s.current_version_id = d.version_id WHERE s.lifecycle_stage <> %s) "
+    "SELECT up.id, up.provider, s.name, s.lifecycle_stage, s.user_type FROM up "
+    "JOIN {service} s ON s.id = up.id WHERE up.id <> up.provider "
+    "ORDER BY up.provider, up.id"
+)
+
+
+def impact_of(failed: int) -> tuple[Impact, dict[int, tuple[str, str, str]]]:
+    """Who is affected if the service ``failed`` fails, among the running services: one
+    recursive query finds every running service that consumes it, directly or through
+    others, with the current dependencies that lead there; the hops and one shortest chain
+    each are then walked over those dependencies only, as :meth:`Graph.impact` walks them
+    (consumers in the order of their ids). Also returns each affected service's name,
+    lifecycle stage and kind of users, read by the same query."""
+    sql = _UPWARDS.format(service=Service._meta.db_table, dependency=Dependency._meta.db_table)
+    gone = Lifecycle.DECOMMISSIONED.value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [failed, gone])
+        rows = cursor.fetchall()
+    found = {c: (name, stage, users) for c, _p, name, stage, users in rows}
+    return Graph([(c, p) for c, p, *_rest in rows]).impact(failed), found
 
 
 def names_of(ids) -> dict[int, Service]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("services/new/<slug:step>/", wizard.establish_step, name="establish_step"),
     path("services/lookup/", views.service_lookup, name="lookup"),
     path("services/<slug:slug>/", views.service_page, name="service"),
+    path("services/<slug:slug>/consumers/", views.service_consumers, name="consumers"),
     path("services/<slug:slug>/compare/", views.compare_versions, name="compare"),
     path("services/<slug:slug>/draft/", edit_views.open_draft, name="open_draft"),
     path("services/<slug:slug>/alter/", edit_views.alter_contract, name="alter"),

@@ -17,7 +17,7 @@ from .forms import NetworkFilterForm
 from .models import ContractVersion, Service
 from .stages import Lifecycle
 
-__all__ = ["network_list", "service_page", "version_page", "compare_versions", "service_lookup"]
+__all__ = ["network_list", "service_page", "service_consumers", "version_page", "compare_versions", "service_lookup"]
 
 
 MANAGER_CHOICES = 300
@@ -52,15 +52,32 @@ def network_list(request):
 def service_page(request, slug: str):
     """A service's current contract, its links in the network, its people and its history."""
     try:
-        detail = queries.service_detail(slug)
+        detail = queries.service_detail(slug, consumers=queries.CONSUMERS_SHOWN)
     except Service.DoesNotExist:
         raise Http404("No service has that address.")
     service = detail["service"]
+    _label_stages(detail["consumers"])
+    detail["consumers_more"] = max(0, detail["consumers_total"] - len(detail["consumers"]))
     detail["cycle"] = queries.cycle_through(service) if service.current_version_id else []
     detail["nav"] = "network"
     approved = [v for v in detail["versions"] if v.is_approved]
     detail["compare_default"] = (approved[1].number, approved[0].number) if len(approved) > 1 else None
     return render(request, "network/service.html", detail)
+
+
+def _label_stages(rows: list[dict]) -> None:
+    labels = dict(Lifecycle.choices)
+    for row in rows:
+        row["lifecycle_label"] = labels.get(row["lifecycle_stage"], row["lifecycle_stage"])
+
+
+def service_consumers(request, slug: str):
+    """Every service that consumes this one on its current contract, by name, a page at a time."""
+    service = get_object_or_404(Service.objects.only("pk", "name", "slug"), slug=slug)
+    page = Paginator(queries.consumer_rows(service), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _label_stages(page.object_list)
+    return render(request, "network/consumers.html", {"nav": "network", "service": service, "page": page})
 
 
 def version_page(request, slug: str, number: int):
