@@ -83,7 +83,7 @@ def problems_of(exc: InvalidInput) -> list[str]:
 # ---------------------------------------------------------------- the demo, round trip
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_demo_goes_out_and_back_byte_for_byte_and_row_for_row(tmp_path):
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         load_demo()
