@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -353,7 +354,9 @@ def test_a_rule_only_the_database_checks_refuses_the_import_cleanly(exported):
 @pytest.mark.django_db
 def test_numbers_beyond_what_the_database_holds_are_named(exported):
     people = exported / "people.yaml"
-    people.write_text(people.read_text().replace("- id: 1\n", "- id: 99999999999999999999\n", 1))
+    text, replaced = re.subn(r"^- id: \d+$", "- id: 99999999999999999999", people.read_text(), count=1, flags=re.M)
+    assert replaced == 1
+    people.write_text(text)
     with pytest.raises(InvalidInput) as caught:
         import_organisation(path=exported)
     assert problems_of(caught.value)[0].startswith("people.yaml:2: id: give a whole number from ")
