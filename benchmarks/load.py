@@ -151,29 +151,50 @@ def osom(env: dict, *args: str, timeout: int = 3600) -> str:
 
 
 class Gunicorn:
-    """``gunicorn osom.wsgi`` on a local port, stopped with SIGTERM as systemd would."""
+    """``gunicorn osom.wsgi`` on a local port, stopped with SIGTERM as systemd would.
 
-    def __init__(self, env: dict, port: int, *, workers: int = 2, threads: int = 4, log: Path | None = None):
-        self.env, self.port, self.workers, self.threads = env, port, workers, threads
+    With no port given it takes a free one; if another program takes that port between
+    choosing it and gunicorn binding it, gunicorn ends at start and a new port is tried."""
+
+    ATTEMPTS = 3
+
+    def __init__(self, env: dict, port: int | None = None, *, workers: int = 2, threads: int = 4,
+                 log: Path | None = None):
+        self.env, self.workers, self.threads = env, workers, threads
+        self.choose_port = port is None
+        self.port = free_port() if port is None else port
         self.log = log
         self.proc: subprocess.Popen | None = None
 
     def start(self, wait: float = 60) -> Gunicorn:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 (closed in stop)
         self._out = out
+        for attempt in range(1, self.ATTEMPTS + 1):
+            if self._launch(wait):
+                return self
+            if not self.choose_port or attempt == self.ATTEMPTS:
+                self.stop()
+                raise RuntimeError(f"gunicorn on port {self.port} ended at start with status {self.proc.returncode}"
+                                   + (f"; see {self.log}" if self.log else ""))
+            self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _launch(self, wait: float) -> bool:
+        """Start gunicorn and wait for its /healthz: True when it answers, False when it
+        ended at start; an error if it neither answers nor ends within ``wait`` seconds."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "osom.wsgi", "--workers", str(self.workers), "--threads",
              str(self.threads), "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "10"],
-            env=self.env, cwd=ROOT, stdout=out, stderr=out)
+            env=self.env, cwd=ROOT, stdout=self._out, stderr=self._out)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn on port {self.port} ended at start with status {self.proc.returncode}"
-                                   + (f"; see {self.log}" if self.log else ""))
+                return False
             try:
-                status, _, body = Browser(self.port).get("/healthz")
+                # briefly: whatever else might be listening there must not hold the start up
+                status, _, body = Browser(self.port, timeout=2).get("/healthz")
                 if status == 200 and body == b"ok":
-                    return self
+                    return True
             except OSError:
                 pass
             time.sleep(0.2)
@@ -721,10 +742,10 @@ def main(argv: list[str] | None = None) -> int:
             say(f"generating {args.services} services into {args.database}; people, tokens and drafts")
             setup = in_django(env, "prepare", {"services": args.services, "password": password, "seed": args.seed,
                                                "measured": args.measured, "drafts": args.drafts})
-            port = free_port()
-            say(f"starting gunicorn on port {port} ({args.workers} workers × {args.threads} threads)")
             log = Path(args.log) if args.log else data / "gunicorn.log"
-            app = Gunicorn(env, port, workers=args.workers, threads=args.threads, log=log).start()
+            app = Gunicorn(env, workers=args.workers, threads=args.threads, log=log).start()
+            port = app.port
+            say(f"gunicorn on port {port} ({args.workers} workers × {args.threads} threads)")
             say(f"{args.users} users for {args.seconds:g} s")
             tally, elapsed = drive(port, setup, password, users=args.users, seconds=args.seconds,
                                    warmup=args.warmup, seed=args.seed)

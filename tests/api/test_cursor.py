@@ -268,3 +268,30 @@ def test_the_stored_listing_day_follows_the_schedule_then_the_report(cast):
         actor=cast.executive, assessment=decided(cast, cast.service, outcome="more_research"))
     stored = Assessment.objects.get(pk=report.pk)
     assert stored.listed_on == timezone.localdate(stored.published_at) != stored.scheduled_for
+
+
+@pytest.mark.parametrize("order", ["manager", "-manager"])
+def test_a_list_ordered_by_a_relation_walks_in_the_related_models_order(cast, order):
+    """Ordered by a relation, the database orders by the related model's own ordering (a
+    manager by name), not by the related row's id: the walk by cursor follows the same
+    order as the whole list, every row once. The managers are made so that the order of
+    their names is not the order of their ids."""
+    from osom.core.actions import create_person
+
+    managers = [create_person(actor=cast.executive, email=f"m{i}@example.org", name=name, password=None)
+                for i, name in enumerate(["Zoe Last", "Abe First", "Mia Middle"])]
+    for i in range(9):
+        factories.service(cast.executive, f"Related {i:02}", manager=managers[i % 3])
+    qs = Service.objects.filter(name__startswith="Related").order_by(order)
+    whole = [s.pk for s in page_queryset(qs, PageQuery(limit=500))["items"]]
+    assert whole == [s.pk for s in qs]  # the list's own order, as the database gives it
+    names = [Service.objects.get(pk=pk).manager.name for pk in whole]
+    assert names == sorted(names, reverse=order.startswith("-"))
+    walked, cursor = [], None
+    while True:
+        result = page_queryset(qs, PageQuery(limit=2, cursor=cursor) if cursor else PageQuery(limit=2))
+        walked += [s.pk for s in result["items"]]
+        cursor = result["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == whole

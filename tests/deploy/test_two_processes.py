@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -65,9 +66,9 @@ def two_servers(tmp_path_factory):
         token = load.osom(env, "token", "chief@example.org").split()[0]
         load.osom(env, "manage", "collectstatic", "--noinput", "--verbosity", "0")
         for label in ("a", "b"):
-            apps.append(load.Gunicorn(env, load.free_port(), workers=1, threads=2,
+            apps.append(load.Gunicorn(env, workers=1, threads=2,
                                       log=Path(env["OSOM_DATA_DIR"]) / f"gunicorn-{label}.log").start())
-        yield {"a": apps[0], "b": apps[1], "token": token}
+        yield {"a": apps[0], "b": apps[1], "token": token, "env": env}
         for app in apps:
             assert app.stop() == 0, f"gunicorn on port {app.port} did not stop cleanly"
     finally:
@@ -161,3 +162,22 @@ def test_the_same_draft_edited_on_both_processes_at_once_keeps_the_first_edit(tw
     reloaded = _form(page, having="revision")
     assert reloaded["purpose"] == "Chief's purpose, saved first on A."
     assert reloaded["revision"] == str(version["revision"])
+
+
+def test_a_port_taken_after_it_was_chosen_is_given_up_for_another(two_servers, monkeypatch):
+    """Between choosing a free port and gunicorn binding it another program may take it:
+    gunicorn then ends at start, and the app is started again on another free port."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        chosen = iter([taken])
+        any_free = load.free_port
+        monkeypatch.setattr(load, "free_port", lambda: next(chosen, None) or any_free())
+        app = load.Gunicorn(two_servers["env"], workers=1, threads=1).start()
+        try:
+            assert app.port != taken
+            status, _, body = load.Browser(app.port).get("/healthz")
+            assert (status, body) == (200, b"ok")
+        finally:
+            assert app.stop() == 0

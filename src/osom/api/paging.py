@@ -187,6 +187,31 @@ def _nullable(qs: QuerySet, expression: Any) -> bool:
     return True
 
 
+def _expand(qs: QuerySet, name: str, descending: bool, seen: frozenset = frozenset()) -> list[tuple[str, bool]]:
+    """An ordering by a relation is, for the database, an ordering by the related model's
+    own ordering (``service`` by the service's name): the keys are those fields, reached
+    through the relation, each reversed when the term is, as Django orders them."""
+    model = qs.model
+    try:
+        for part in name.split("__"):
+            field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+            model = field.related_model if field.is_relation else model
+    except FieldDoesNotExist:
+        return [(name, descending)]
+    if not (field.is_relation and (field.many_to_one or field.one_to_one)) or not model._meta.ordering:
+        return [(name, descending)]
+    if name in seen:
+        raise TypeError(f"the ordering by {name} goes round in a circle")
+    expanded = []
+    for term in model._meta.ordering:
+        if not isinstance(term, str):
+            raise TypeError(f"order by the fields of {name} by name to page the list by cursor")
+        related_descending = term.startswith("-")
+        inner = f"{name}__{term.lstrip('-+')}"
+        expanded += _expand(qs, inner, descending != related_descending, seen | {name})
+    return expanded
+
+
 def _keys(qs: QuerySet) -> list[_Key]:
     """The ordering of ``qs`` as keys, the primary key last whatever the order said."""
     meta = qs.model._meta
@@ -194,7 +219,14 @@ def _keys(qs: QuerySet) -> list[_Key]:
     keys: list[_Key] = []
     pk_names = {"pk", meta.pk.name, meta.pk.attname}
     has_pk = False
+    expanded_terms: list[Any] = []
     for term in terms:
+        if isinstance(term, str) and term != "?":
+            expanded_terms += [OrderBy(F(name), descending=descending)
+                               for name, descending in _expand(qs, term.lstrip("-+"), term.startswith("-"))]
+        else:
+            expanded_terms.append(term)
+    for term in expanded_terms:
         explicit = None
         if isinstance(term, str):
             if term == "?":
