@@ -1,5 +1,10 @@
 """The API's routes, declared by the app that owns them."""
 
+# The network's flag for decommissioning (its other routes are listed in test_openapi.py).
+DECOMMISSION_FLAG_ROUTES = {
+    ("POST", "/services/{slug}/decommission-flag"), ("POST", "/services/{slug}/decommission-flag/clear"),
+}
+
 LIFECYCLE_ROUTES = {
     ("GET", "/criteria"), ("POST", "/criteria"), ("PUT", "/criteria/{slug}"),
     ("GET", "/assessments"), ("GET", "/assessments/due"), ("GET", "/assessments/{assessment_id}"),

@@ -21,6 +21,7 @@ from ..lifecycle.helpers import scheduled
 from ..learning.test_permissions import MATRIX as LEARNING_MATRIX
 from ..lifecycle.test_permissions import MATRIX as LIFECYCLE_MATRIX
 from ..maps_actions.test_save_map import MATRIX as MAPS_MATRIX
+from ..network.test_decommission_flag import MATRIX as FLAG_MATRIX
 from ..network.test_permissions import MATRIX as NETWORK_MATRIX
 from .test_actions import MATRIX as ORGANISATION_MATRIX
 
@@ -30,6 +31,7 @@ SUBJECTS = ["nobody", "themselves", "someone else"]
 
 def test_every_act_of_the_policy_has_its_permission_matrix():
     verbs = {row.verb for row in NETWORK_MATRIX.values()} | {row.verb for row in ORGANISATION_MATRIX.values()}
+    verbs |= {row.verb for row in FLAG_MATRIX.values()}
     verbs |= {row.verb for row in LIFECYCLE_MATRIX.values()}
     # lifecycle rows also name the acts they check besides their verb (manage_criteria,
     # decommission_service)

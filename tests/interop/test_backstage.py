@@ -25,7 +25,7 @@ from osom.core.models import AuditEvent, Organisation, Person
 from osom.core.policy import ACTS
 from osom.interop import backstage
 from osom.network import actions as network_actions
-from osom.network.models import Appointment, ContractVersion, Dependency, Service, TeamMembership
+from osom.network.models import Appointment, ContractVersion, Dependency, ProfessionalRole, Service, TeamMembership
 
 from .. import factories
 from ..lifecycle.helpers import decommissioned
@@ -69,7 +69,8 @@ def test_the_council_catalogue_becomes_services_people_and_dependencies(cast):
     people_added_before = AuditEvent.objects.filter(verb="create_person").count()
     report = imported(cast.executive, progress=lambda done, total, what="": progress.append((done, total)))
 
-    assert dict(report.created) == {"services": 5, "people": 4, "dependencies": 4, "managers appointed": 5}
+    assert dict(report.created) == {"services": 5, "people": 6, "dependencies": 4, "managers appointed": 5,
+                                    "team members": 3}
     services = {s.name: s for s in Service.objects.filter(adopted=True).exclude(pk__in=[cast.service.pk,
                                                                                         cast.other_service.pk])}
     assert {name: s.lifecycle_stage for name, s in services.items()} == {
@@ -93,10 +94,12 @@ def test_the_council_catalogue_becomes_services_people_and_dependencies(cast):
     assert current_providers(services["Permit portal"]) == {"Permits database", "Identity", "Payment gateway"}
     assert current_providers(services["Permit rules engine"]) == {"Permits database"}
     assert current_providers(services["Payment gateway"]) == set()
-    # every contract is approved, written at the real stage; the flag is on the deprecated one's note
-    flagged = services["Cheque processing"].current_version
-    assert flagged.status == "approved" and "Flagged for decommissioning" in flagged.change_note
-    assert "Flagged" not in services["Payment gateway"].current_version.change_note
+    # every contract is approved, written at the real stage; the deprecated one is flagged
+    cheques = services["Cheque processing"]
+    assert cheques.current_version.status == "approved"
+    assert cheques.is_flagged_for_decommissioning and cheques.decommission_flag == backstage.FLAGGED_REASON
+    assert cheques.decommission_flagged_by == cast.executive and cheques.decommission_flagged_at is not None
+    assert [s.name for s in services.values() if s.decommission_flag] == ["Cheque processing"]
     assert services["Permit portal"].current_version.purpose.startswith("The website where residents apply")
     assert "Service status" in services["Permit portal"].current_version.support
     # people come in without a usable password; the executive already there is not created twice
@@ -105,16 +108,31 @@ def test_the_council_catalogue_becomes_services_people_and_dependencies(cast):
     assert Person.objects.get(email="ines.marr@example.org").name == "Inès Marr"
     assert Person.objects.filter(email="ada@example.org").count() == 1
     assert not Person.objects.filter(name__startswith="Sam").exists()
-    # no team was touched: only a manager appoints its team
-    assert TeamMembership.objects.count() == 1
+    # the members of a Group that owns a service, but its manager, are in its team, in the
+    # role and level their User's annotations give; a member whose User gives no role is not
+    teams = set(TeamMembership.objects.filter(service__in=services.values()).values_list(
+        "service__name", "person__email", "role__name", "level", "added_by__email"))
+    assert teams == {
+        ("Permit portal", "dev.osei@example.org", "Software developer", "senior", "ada@example.org"),
+        ("Payment gateway", "lena.fischer@example.org", "Infrastructure engineer", "lead", "ada@example.org"),
+        ("Permits database", "lena.fischer@example.org", "Infrastructure engineer", "lead", "ada@example.org"),
+    }
+    assert not TeamMembership.objects.filter(person__email="omar.haddad@example.org").exists()
     # every write through the actions, audited; one more event for the import itself
     assert AuditEvent.objects.filter(verb="adopt_existing_service").count() == 5
-    assert AuditEvent.objects.filter(verb="create_person").count() == people_added_before + 4
+    assert not AuditEvent.objects.filter(verb="add_team_member").exclude(service=cast.service).exists()
+    adopted = AuditEvent.objects.get(verb="adopt_existing_service", service=services["Payment gateway"])
+    assert adopted.after["team"] == [{"person": "lena.fischer@example.org", "role": "Infrastructure engineer",
+                                      "level": "lead"}]
+    assert AuditEvent.objects.get(verb="adopt_existing_service", service=cheques).after["decommission_flag"] == (
+        backstage.FLAGGED_REASON)
+    assert AuditEvent.objects.filter(verb="create_person").count() == people_added_before + 6
     event = AuditEvent.objects.get(verb="import_catalogue")
     assert event.actor == cast.executive and event.authority == "executive"
-    assert event.after["created"] == {"services": 5, "people": 4, "dependencies": 4, "managers appointed": 5}
+    assert event.after["created"] == {"services": 5, "people": 6, "dependencies": 4, "managers appointed": 5,
+                                      "team members": 3}
     assert "org/people.yaml" in event.after["files"]
-    assert progress[-1] == (10, 10)  # five people (one already there) and five services
+    assert progress[-1] == (12, 12)  # seven people (one already there) and five services
 
 
 def test_the_report_says_what_was_mapped_and_what_was_not_and_why(cast):
@@ -128,10 +146,17 @@ def test_the_report_says_what_was_mapped_and_what_was_not_and_why(cast):
     assert "API payments-api (systems/payments.yaml:21) → Permit portal consumes it from payment-gateway" in mapped
     assert "Permit portal depends on Payment gateway (through the API payments-api)" in mapped
     assert "Permit portal depends on Identity (dependsOn in the Backstage catalogue)" in mapped
-    assert "User ada.lovelace (org/people.yaml:78) → Ada Lovelace <ada@example.org>, already in the organisation" in mapped
+    assert "User ada.lovelace (org/people.yaml:81) → Ada Lovelace <ada@example.org>, already in the organisation" in mapped
+    assert "Group permits-team (org/people.yaml:2) → owner of Permit portal" in mapped
+    assert "Dev Osei joined Permit portal's team as senior software developer, member of Group permits-team" in mapped
+    assert ("Lena Fischer joined Payment gateway's team as lead infrastructure engineer, member of Group "
+            "platform-team") in mapped
+    assert ("Lena Fischer joined Permits database's team as lead infrastructure engineer, member of Group "
+            "platform-team") in mapped
+    assert "Rosa Quint joined" not in mapped  # she manages it
 
     skipped = not_mapped(report)
-    assert skipped["User sam.contractor (org/people.yaml:89)"].startswith("no email address (spec.profile.email)")
+    assert skipped["User sam.contractor (org/people.yaml:92)"].startswith("no email address (spec.profile.email)")
     assert skipped["Component identity (systems/payments.yaml:53)"].startswith("already in the network, as Identity")
     assert skipped["API permit-status-api (systems/permits.yaml:45)"] == (
         "nothing in the catalogue consumes it, so it links no services")
@@ -143,17 +168,22 @@ def test_the_report_says_what_was_mapped_and_what_was_not_and_why(cast):
         "a grouping: OSOM has nothing above the service; what it groups (permit-portal, permit-rules, "
         "permit-status-api, permits-db) was brought in one by one")
     assert "(parking)" in skipped["Domain resident-services (catalog-info.yaml:14)"]
-    assert "only a service's manager appoints its team" in skipped["Group permits-team's members (Rosa Quint, Dev Osei)"]
+    assert skipped["Group platform-team's member Omar Haddad (org/people.yaml:115)"] == (
+        "not added to the team of Payment gateway, Permits database: their User has no annotation osom/role giving "
+        "their role, and no --team-role was given for such members")
+    assert skipped["Group design-guild's members (Inès Marr)"] == (
+        "the Group owns no service brought in; its people were brought in")
     assert any("placeholder need" in w for w in report.warnings)
 
     lines = report.lines()
     assert lines[0] == "Import from Backstage catalogue council"
-    assert lines[1] == "Created: 4 dependencies, 5 managers appointed, 4 people, 5 services"
+    assert lines[1] == "Created: 4 dependencies, 5 managers appointed, 6 people, 5 services, 3 team members"
 
 
 def test_a_catalogue_read_from_its_location_file_is_the_same_as_read_from_its_folder(cast):
     report = imported(cast.executive, COUNCIL / "catalog-info.yaml", dry_run=True)
-    assert dict(report.created) == {"services": 5, "people": 4, "dependencies": 4, "managers appointed": 5}
+    assert dict(report.created) == {"services": 5, "people": 6, "dependencies": 4, "managers appointed": 5,
+                                    "team members": 3}
 
 
 def test_locations_that_point_at_each_other_are_read_once_and_the_cycle_is_reported(cast):
@@ -228,6 +258,171 @@ def test_owners_that_cannot_manage_are_said_so(cast, tmp_path):
     assert "none of that Group's members is a person" in skipped["Component archives's owner group:default/empty-team"]
 
 
+# --- teams: the members of a Group that owns a service ---------------------------------------------
+
+def team_of(name: str) -> set[tuple[str, str, str]]:
+    return set(TeamMembership.objects.filter(service__name=name, ended_at__isnull=True).values_list(
+        "person__email", "role__name", "level"))
+
+
+def test_the_team_options_place_members_whose_user_gives_no_role(cast):
+    report = backstage.import_catalogue(actor=cast.executive, path=COUNCIL, team_role="software DEVELOPER",
+                                        team_level="Junior")
+    assert report.created["team members"] == 5
+    # Omar's User says nothing: the options; Lena's says both; Dev's says both, so the level option is not his
+    assert team_of("Payment gateway") == {("lena.fischer@example.org", "Infrastructure engineer", "lead"),
+                                          ("omar.haddad@example.org", "Software developer", "junior")}
+    assert team_of("Permits database") == team_of("Payment gateway")
+    assert team_of("Permit portal") == {("dev.osei@example.org", "Software developer", "senior")}
+    mapped = "\n".join(report.mapped)
+    assert ("Omar Haddad joined Payment gateway's team as junior software developer, member of Group platform-team "
+            "(the role given by --team-role)") in mapped
+    assert not any(what.startswith("Group platform-team's member") for what, _ in report.not_mapped)
+
+
+def test_a_member_whose_user_gives_a_role_but_no_level_is_a_practitioner(cast, tmp_path):
+    write(tmp_path, "catalog-info.yaml", """
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata: {name: libraries, title: Library loans}
+        spec: {type: service, lifecycle: production, owner: group:books}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: books}
+        spec: {type: team, children: [], members: [pat, lee]}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: User
+        metadata: {name: pat}
+        spec: {profile: {email: pat@example.org}}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: User
+        metadata:
+          name: lee
+          annotations: {osom/role: Content designer}
+        spec: {profile: {email: lee@example.org}}
+        """)
+    report = imported(cast.executive, tmp_path)
+    assert Service.objects.get(name="Library loans").manager.email == "pat@example.org"
+    assert team_of("Library loans") == {("lee@example.org", "Content designer", "practitioner")}
+    assert "lee joined Library loans's team as practitioner content designer, member of Group books" in report.mapped
+
+
+def test_a_member_who_has_left_the_organisation_joins_no_team(cast, tmp_path):
+    gone = create_person(actor=cast.executive, email="jo.gone@example.org", name="Jo Gone")
+    Person.objects.filter(pk=gone.pk).update(is_active=False)
+    write(tmp_path, "catalog-info.yaml", """
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata: {name: museums, title: Museum tickets}
+        spec: {type: service, lifecycle: production, owner: group:culture}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: culture}
+        spec: {type: team, children: [], members: [kim, jo]}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: User
+        metadata: {name: kim}
+        spec: {profile: {email: kim@example.org}}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: User
+        metadata:
+          name: jo
+          annotations: {osom/role: Service designer, osom/level: senior}
+        spec: {profile: {email: jo.gone@example.org}}
+        """)
+    report = imported(cast.executive, tmp_path)
+    assert team_of("Museum tickets") == set()
+    assert not_mapped(report)["Group culture's member Jo Gone (catalog-info.yaml:16)"] == (
+        "they have left the organisation, so they join no team (Museum tickets)")
+    assert "team members" not in report.created
+
+
+def test_an_unknown_role_or_level_in_an_annotation_is_an_error_at_its_line(cast, tmp_path):
+    write(tmp_path, "people.yaml", """
+        apiVersion: backstage.io/v1alpha1
+        kind: User
+        metadata:
+          name: pat
+          annotations:
+            osom/role: Wizard
+            osom/level: grand master
+        spec: {profile: {email: pat@example.org}}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata: {name: libraries}
+        spec: {type: service, lifecycle: production, owner: user:pat}
+        """)
+    before = counts()
+    with pytest.raises(InvalidInput) as refused:
+        imported(cast.executive, tmp_path)
+    assert refused.value.errors == {
+        "people.yaml:6": ["“Wizard” is not a role of the professional framework: use a role's name, such as Software "
+                          "developer or User researcher (GET /api/v1/roles lists them)."],
+        "people.yaml:7": ["“grand master” is not a level: use one of trainee, associate, junior, practitioner, senior, "
+                          "lead, principal, head."],
+    }
+    assert counts() == before
+
+
+@pytest.mark.parametrize("options,field", [({"team_role": "Wizard"}, "team_role"),
+                                           ({"team_level": "grand master"}, "team_level")])
+def test_an_unknown_team_role_or_level_option_is_refused_naming_it(cast, options, field):
+    before = counts()
+    with pytest.raises(InvalidInput) as refused:
+        backstage.import_catalogue(actor=cast.executive, path=COUNCIL, **options)
+    assert refused.value.field == field and "is not a" in refused.value.message
+    assert counts() == before
+
+
+def test_adopting_with_a_team_and_a_flag_writes_both_in_the_one_event(cast):
+    role = ProfessionalRole.objects.get(name="Content designer")
+    service = network_actions.adopt_existing_service(
+        actor=cast.exec_team, content=factories.contract("Libraries"), lifecycle_stage="live", manager=cast.manager,
+        team=[(cast.outsider, role, "senior"), (cast.team_member, role, "junior")],
+        decommission_flag="  The county runs it now.  ")
+    assert team_of("Libraries") == {("ola@example.org", "Content designer", "senior"),
+                                    ("tia@example.org", "Content designer", "junior")}
+    assert set(service.team.values_list("added_by", flat=True)) == {cast.exec_team.pk}
+    assert service.decommission_flag == "The county runs it now." and service.decommission_flagged_by == cast.exec_team
+    event = AuditEvent.objects.get(service=service)  # the only one
+    assert event.verb == "adopt_existing_service" and event.authority_person == cast.executive
+    assert event.after["team"] == [{"person": "ola@example.org", "role": "Content designer", "level": "senior"},
+                                   {"person": "tia@example.org", "role": "Content designer", "level": "junior"}]
+    assert event.after["decommission_flag"] == "The county runs it now."
+    assert "with a team of 2, flagged for decommissioning" in event.summary
+
+
+def test_adopting_with_a_bad_team_names_the_team_and_writes_nothing(cast):
+    role = ProfessionalRole.objects.get(name="Content designer")
+    gone = create_person(actor=cast.executive, email="jo.gone@example.org", name="Jo Gone")
+    Person.objects.filter(pk=gone.pk).update(is_active=False)
+    gone.refresh_from_db()
+    before = counts()
+    with pytest.raises(InvalidInput) as refused:
+        network_actions.adopt_existing_service(
+            actor=cast.executive, content=factories.contract("Libraries"), lifecycle_stage="live",
+            manager=cast.manager, team=[
+                (gone, role, "senior"), (cast.outsider, None, "senior"), (cast.team_member, role, "wizard"),
+                (cast.outsider, role, "junior"), (cast.manager, role, "lead")])
+    assert refused.value.field == "team"
+    assert refused.value.errors == {"team": [
+        "Jo Gone has left the organisation and cannot join the team.",
+        "Give Ola Outsider's role from the professional framework.",
+        "“wizard” is not a level, for Tia Team: use one of trainee, associate, junior, practitioner, senior, lead, "
+        "principal, head.",
+        "Ola Outsider is named twice in the team.",
+        "Max Manager is appointed to manage the service, so is not also in its team.",
+    ]}
+    assert counts() == before
+
+
 # --- nothing half done ---------------------------------------------------------------------------
 
 def test_an_import_that_fails_half_way_writes_nothing(cast, monkeypatch):
@@ -261,7 +456,7 @@ def test_a_rule_an_action_enforces_half_way_is_reported_at_the_entity_and_writes
     with pytest.raises(InvalidInput) as refused:
         imported(cast.executive)
     # the email of kai.larsen's entry, which the action refused
-    assert refused.value.errors == {"org/people.yaml:65": ["That address is reserved for the mail server."]}
+    assert refused.value.errors == {"org/people.yaml:68": ["That address is reserved for the mail server."]}
     assert counts() == before
 
 
@@ -280,10 +475,11 @@ def test_a_dry_run_writes_nothing_and_says_what_it_would_create(cast):
     before = counts()
     report = imported(cast.executive, dry_run=True)
     assert counts() == before
-    assert report.dry_run and dict(report.created) == {"services": 5, "people": 4, "dependencies": 4,
-                                                       "managers appointed": 5}
+    assert report.dry_run and dict(report.created) == {"services": 5, "people": 6, "dependencies": 4,
+                                                       "managers appointed": 5, "team members": 3}
     assert report.lines()[:2] == ["Import from Backstage catalogue council (dry run: nothing was written)",
-                                  "Would create: 4 dependencies, 5 managers appointed, 4 people, 5 services"]
+                                  "Would create: 4 dependencies, 5 managers appointed, 6 people, 5 services, "
+                                  "3 team members"]
 
 
 # --- bad input: every error names its file and line ---------------------------------------------
@@ -505,8 +701,8 @@ def test_the_command_prints_the_report_and_exits_0(cast, capsys):
     code = main(["import", "--from", "backstage", str(COUNCIL), "--as", cast.executive.email])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Created: 4 dependencies, 5 managers appointed, 4 people, 5 services" in out
-    assert "User sam.contractor (org/people.yaml:89): no email address" in out
+    assert "Created: 4 dependencies, 5 managers appointed, 6 people, 5 services, 3 team members" in out
+    assert "User sam.contractor (org/people.yaml:92): no email address" in out
     assert Service.objects.filter(name="Permit portal").exists()
 
 
@@ -530,6 +726,26 @@ def test_the_command_exits_2_on_bad_input_naming_each_file_and_line(cast, capsys
 def test_the_command_refuses_who_may_not_import(cast, capsys):
     assert main(["import", "--from", "backstage", str(COUNCIL), "--as", cast.manager.email]) == 2
     assert "Only the Executive" in capsys.readouterr().err
+
+
+def test_the_command_takes_the_team_options(cast, capsys):
+    code = main(["import", "--from", "backstage", str(COUNCIL), "--as", cast.executive.email,
+                 "--team-role", "Software developer", "--team-level", "associate"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "5 team members" in out
+    assert ("Omar Haddad joined Permits database's team as associate software developer, member of Group "
+            "platform-team (the role given by --team-role)") in out
+
+
+def test_the_command_exits_2_on_an_unknown_team_role_or_a_team_option_for_another_format(cast, capsys):
+    before = counts()
+    assert main(["import", "--from", "backstage", str(COUNCIL), "--as", cast.executive.email,
+                 "--team-role", "Wizard"]) == 2
+    assert "“Wizard” is not a role of the professional framework" in capsys.readouterr().err
+    assert main(["import", "--from", "csv", str(COUNCIL), "--as", cast.executive.email, "--team-level", "lead"]) == 2
+    assert "--team-role and --team-level are for --from backstage" in capsys.readouterr().err
+    assert counts() == before
 
 
 # --- export, and back again ----------------------------------------------------------------------
@@ -558,6 +774,36 @@ def test_export_writes_a_component_per_service_users_and_a_location(cast, tmp_pa
     assert "it is decommissioned" in not_mapped(report)[f"Component {gone.slug} (components/{gone.slug}.yaml:2)"]
 
 
+def test_a_flagged_service_is_exported_deprecated_with_its_reason_and_exact_stage(cast, tmp_path):
+    network_actions.flag_for_decommissioning(actor=cast.manager, service=cast.service, reason="Permits went digital.")
+    backstage.export_catalogue(path=tmp_path)
+    permits = yaml.safe_load((tmp_path / "components/parking-permits.yaml").read_text())
+    assert permits["spec"]["lifecycle"] == "deprecated"
+    assert permits["metadata"]["annotations"] == {
+        "osom/lifecycle-stage": "discovery", "osom/evolution-stage": "custom", "osom/user-type": "external",
+        "osom/decommission-reason": "Permits went digital."}
+    identity = yaml.safe_load((tmp_path / "components/identity.yaml").read_text())
+    assert identity["spec"]["lifecycle"] == "experimental" and "osom/decommission-reason" not in (
+        identity["metadata"]["annotations"])
+
+
+def test_a_person_in_exactly_one_team_is_exported_with_their_role_and_level(cast, tmp_path):
+    role = ProfessionalRole.objects.get(name="Content designer")
+    network_actions.add_team_member(actor=cast.other_manager, service=cast.other_service, person=cast.outsider,
+                                    role=role, level="junior")
+    network_actions.add_team_member(actor=cast.manager, service=cast.service, person=cast.outsider, role=role,
+                                    level="lead")
+    backstage.export_catalogue(path=tmp_path)
+    users = {u["spec"]["profile"]["email"]: u["metadata"] for u in
+             yaml.safe_load_all((tmp_path / "users.yaml").read_text()) if u["kind"] == "User"}
+    assert users["tia@example.org"]["annotations"] == {"osom/role": "User researcher", "osom/level": "senior"}
+    assert "annotations" not in users["ola@example.org"]  # in two teams: which role would it be?
+    assert "annotations" not in users["max@example.org"]  # a manager, in no team
+    # the annotations written are ones an import reads without error
+    report = imported(cast.executive, tmp_path, dry_run=True)
+    assert "User tia (users.yaml:" in "\n".join(report.mapped)
+
+
 def test_export_reads_the_same_number_of_queries_whatever_the_size(cast, tmp_path):
     def queries() -> int:
         with CaptureQueriesContext(connection) as seen:
@@ -583,7 +829,7 @@ def test_importing_an_export_into_an_empty_organisation_gives_back_the_same_netw
 
     def network_now() -> dict:
         return {s.name: (s.lifecycle_stage, s.evolution_stage, s.user_type, s.manager.email if s.manager else None,
-                         current_providers(s)) for s in Service.objects.select_related("manager")}
+                         current_providers(s), s.decommission_flag) for s in Service.objects.select_related("manager")}
 
     with transaction.atomic():
         # a network built and exported, then taken away again: the organisation is empty once more
@@ -596,7 +842,10 @@ def test_importing_an_export_into_an_empty_organisation_gives_back_the_same_netw
         factories.service(executive, "Housing repairs", manager=mo, stage="alpha", dependencies=["identity", "hosting"])
         factories.service(executive, "Noise complaints", stage="discovery", user_type="both",
                           evolution_stage="genesis", dependencies=["identity"])
-        factories.service(executive, "Chief's own service", manager=executive, stage="live")
+        chiefs = factories.service(executive, "Chief's own service", manager=executive, stage="live")
+        network_actions.flag_for_decommissioning(actor=executive, service=chiefs, reason="Nobody has used it in a year.")
+        repairs = Service.objects.get(name="Housing repairs")
+        network_actions.flag_for_decommissioning(actor=mo, service=repairs, reason="The housing association does it.")
         expected = network_now()
         backstage.export_catalogue(path=tmp_path)
         transaction.set_rollback(True)
@@ -605,6 +854,10 @@ def test_importing_an_export_into_an_empty_organisation_gives_back_the_same_netw
     report = imported(executive, tmp_path)
     assert network_now() == expected
     assert expected["Noise complaints"][3] is None  # no manager, and none invented
+    # the flags come back, with their reasons, at the exact stage the annotation keeps
+    assert expected["Chief's own service"][5] == "Nobody has used it in a year."
+    assert expected["Housing repairs"][0] == "alpha" and expected["Housing repairs"][5]
+    assert Service.objects.get(name="Housing repairs").decommission_flagged_by == executive
     assert report.created["services"] == 5 and report.created["people"] == 2
     assert "User chief (users.yaml:" in "\n".join(report.mapped)
 

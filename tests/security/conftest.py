@@ -63,6 +63,7 @@ class World:
     map_version: object  # version 1 of Parking permits' map
     webhook: object  # an endpoint told when a service is established
     delivery: object  # a delivery to it, waiting to be sent
+    flagged_service: object  # a service its manager flagged for decommissioning
 
 
 def _day(days: int) -> dt.date:
@@ -133,6 +134,9 @@ def build_world(c) -> World:
     factories.service(ex, "Street lighting", manager=c.other_manager)
     delivery = WebhookDelivery.objects.get(endpoint=webhook)
     map_version = save_service_map(actor=mgr, service=c.service, text="title Parking permits\ncomponent Permit [0.7, 0.4]\n")
+    flagged_service = network.flag_for_decommissioning(
+        actor=mgr, service=factories.service(ex, "Public toilets", manager=mgr),
+        reason="The council hands its toilets to the parish.")
     return World(
         cast=c, draft=draft, retired=retired, membership=TeamMembership.objects.get(service=c.service, person=c.team_member),
         criterion=criteria[0], assessment=assessment, reported=reported, allocation=allocation,
@@ -141,7 +145,7 @@ def build_world(c) -> World:
         token=ApiToken.objects.get(pk=token.pk), pattern=pattern, round=rnd, coe=coe,
         corrective_action=corrective_action, review=review, community=community, community_guidance=community_guidance,
         open_role=open_role, figure=figure, ingest_token=ingest_token, map_version=map_version,
-        webhook=webhook, delivery=delivery,
+        webhook=webhook, delivery=delivery, flagged_service=flagged_service,
     )
 
 
@@ -227,6 +231,7 @@ SAMPLES = {
     "metric": lambda w: Sample({"slug": w.cast.service.slug, "key": "m1"}, service=w.cast.service),
     "budget_period": lambda w: Sample({"slug": w.cast.service.slug, "period": "2026-27"}, service=w.cast.service),
     "map_version": lambda w: Sample({"slug": w.cast.service.slug, "number": w.map_version.number}, service=w.cast.service),
+    "flagged_service": lambda w: Sample({"slug": w.flagged_service.slug}, service=w.flagged_service),
 }
 
 # The sample an API path's parameters name, where the path alone does not say it.
@@ -249,6 +254,7 @@ API_PATH_SAMPLES = {
     "/api/v1/ingest-tokens/{token_id}/revoke": "ingest_token",
     "/api/v1/services/{slug}/metrics/{key}/cadence": "metric",
     "/api/v1/services/{slug}/map/versions/{number}": "map_version",
+    "/api/v1/services/{slug}/decommission-flag/clear": "flagged_service",
 }
 # Otherwise, the sample each parameter name stands for.
 API_PARAMETER_SAMPLES = {

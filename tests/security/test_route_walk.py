@@ -109,6 +109,8 @@ PAGES: dict[str, Route] = {
     "network:team_remove": act("remove_team_member", "membership"),
     "network:dependency_add": act("add_dependency", "service"),
     "network:dependency_remove": act("remove_dependency", "dependency"),
+    "network:decommission_flag": act("flag_for_decommissioning", "service"),
+    "network:decommission_flag_clear": act("clear_decommission_flag", "flagged_service"),
     "network:version": read("version"),
     "network:edit_draft": act("edit_contract_draft", "version"),
     "network:submit": act("submit_contract_version", "version"),
@@ -293,6 +295,8 @@ OPERATIONS: dict[str, str | tuple[str, ...] | tuple[str | tuple[str, ...], str]]
     "DELETE /services/{slug}/dependencies/{provider_slug}": "remove_dependency",
     "POST /services/{slug}/team": "add_team_member",
     "DELETE /services/{slug}/team/{membership_id}": "remove_team_member",
+    "POST /services/{slug}/decommission-flag": "flag_for_decommissioning",
+    "POST /services/{slug}/decommission-flag/clear": "clear_decommission_flag",
     # the organisation
     "GET /people": SIGNED_IN,
     "POST /people": "create_person",

@@ -47,6 +47,8 @@ ACTS: dict[str, Act] = {
     "remove_dependency": Act((MANAGER, EXECUTIVE), "remove a dependency from this service's contract"),
     "add_team_member": Act((MANAGER,), "add people to this service's team"),
     "remove_team_member": Act((MANAGER,), "remove people from this service's team"),
+    "flag_for_decommissioning": Act((EXECUTIVE, MANAGER), "flag this service for decommissioning"),
+    "clear_decommission_flag": Act((EXECUTIVE,), "clear a service's flag for decommissioning"),
     # lifecycle: criteria, assessments, reports
     "manage_criteria": Act((EXECUTIVE,), "add or change assessment criteria"),
     "schedule_assessment": Act((EXECUTIVE,), "schedule an assessment"),

@@ -565,6 +565,10 @@ def dashboard(request):
         sections = _sections(queries.executive_attention(limit=limit), limit)
         context["sections"] = sections
         context["attention_total"] = sum(s["count"] for s in sections if s["key"] not in ("due_soon", "rejections"))
+        # one query: the services flagged for decommissioning, for an assessment to consider
+        from osom.network.queries import flagged_for_decommissioning
+
+        context["flagged_count"] = flagged_for_decommissioning().count()
     obligations = queries.manager_obligations(user)
     if obligations["services"]:
         context["obligations"] = obligations

@@ -6,17 +6,23 @@ targets are relative files. What each kind becomes:
 
 - **Component** and **Resource**: a service, adopted at the stage it is really at (model
   4). A Component's ``spec.lifecycle`` gives the stage: experimental → alpha, production →
-  live, deprecated → live, flagged for decommissioning (in the report and on the contract's
-  change note: the model has no flag of its own, and only an assessment decommissions). A
-  Resource has no lifecycle in Backstage and is running: live. The annotation
-  ``osom/lifecycle-stage`` (which the export writes) overrides both with the exact stage.
+  live, deprecated → live and flagged for decommissioning (the service's flag, which asks
+  the executive to consider the assessment that alone decommissions; the annotation
+  ``osom/decommission-reason``, which the export writes, gives the reason). A Resource has
+  no lifecycle in Backstage and is running: live. The annotation ``osom/lifecycle-stage``
+  (which the export writes) overrides both with the exact stage.
 - **API**: not a service, a link: each Component that consumes an API depends on each
   Component that provides it.
 - **User**: a person, known by ``spec.profile.email`` (none: not brought in), created
   without a usable password: they set one when they first sign in.
 - **Group**: where owners come from. A service owned by a User is managed by that person;
-  owned by a Group, by the group's first member who is a person. Members are not put in
-  teams: only a service's manager appoints its team (model 2).
+  owned by a Group, by the group's first member who is a person, and the Group's other
+  members brought in as people join its team, as the service is adopted with the team it
+  already has. A member's role and level in the professional framework come from their
+  User's annotations ``osom/role`` (a role's name) and ``osom/level`` (trainee … head),
+  else from the import's ``team_role`` and ``team_level`` (``--team-role``,
+  ``--team-level``); the level is practitioner when neither gives one. A member with no
+  role either way, or who has left the organisation, joins no team, and the report says so.
 - **System** and **Domain**: groupings OSOM has no place for; the report says what they
   grouped.
 
@@ -32,8 +38,10 @@ whole: a failure anywhere writes nothing.
 
 Export (``osom export --to backstage DIR``) writes one file per service under
 ``components/``, the people in ``users.yaml``, and a ``catalog-info.yaml`` whose Location
-lists them all, the file to register in Backstage. Importing an export into an empty
-organisation gives back the same services, stages, managers and dependencies.
+lists them all, the file to register in Backstage. A service flagged for decommissioning
+is deprecated, with its reason annotated; a person in exactly one team has their role and
+level there annotated. Importing an export into an empty organisation gives back the same
+services, stages, flags, managers and dependencies.
 """
 
 from __future__ import annotations
@@ -59,18 +67,23 @@ from osom.core.models import Organisation, Person
 from osom.core.policy import authorise
 from osom.network import actions as network_actions
 from osom.network.contract import clean_content
-from osom.network.models import Dependency, Service
-from osom.network.stages import Evolution, Lifecycle, UserType
+from osom.network.models import Dependency, ProfessionalRole, Service, TeamMembership
+from osom.network.stages import LEVELS, Evolution, Lifecycle, UserType
 
 from .report import ImportReport
 
 __all__ = ["import_catalogue", "export_catalogue", "STAGE_ANNOTATION", "EVOLUTION_ANNOTATION", "USERS_ANNOTATION",
-           "LIFECYCLE_TO_STAGE", "STAGE_TO_LIFECYCLE", "FLAGGED_NOTE"]
+           "FLAG_ANNOTATION", "ROLE_ANNOTATION", "LEVEL_ANNOTATION", "DEFAULT_LEVEL", "LIFECYCLE_TO_STAGE",
+           "STAGE_TO_LIFECYCLE", "FLAGGED_REASON"]
 
 # Annotation keys: the prefix names the model, not any organisation's domain.
 STAGE_ANNOTATION = "osom/lifecycle-stage"
 EVOLUTION_ANNOTATION = "osom/evolution-stage"
 USERS_ANNOTATION = "osom/user-type"
+FLAG_ANNOTATION = "osom/decommission-reason"  # why a deprecated component is flagged
+ROLE_ANNOTATION = "osom/role"  # on a User: their role in the professional framework
+LEVEL_ANNOTATION = "osom/level"  # on a User: their level in that role
+DEFAULT_LEVEL = "practitioner"
 
 LIFECYCLE_TO_STAGE = {"experimental": Lifecycle.ALPHA, "production": Lifecycle.LIVE, "deprecated": Lifecycle.LIVE}
 STAGE_TO_LIFECYCLE = {
@@ -80,8 +93,8 @@ STAGE_TO_LIFECYCLE = {
 }
 ADOPTABLE = (Lifecycle.DISCOVERY, Lifecycle.ALPHA, Lifecycle.BETA, Lifecycle.LIVE)
 
-FLAGGED_NOTE = ("Flagged for decommissioning: the Backstage catalogue it came from marked it deprecated. "
-                "Only an assessment decommissions a service; this note asks the executive to consider one.")
+FLAGGED_REASON = ("The Backstage catalogue it came from marks it deprecated. Only an assessment decommissions a "
+                  "service; this flag asks the executive to consider one.")
 
 KINDS = ("component", "system", "api", "resource", "domain", "group", "user", "location")
 SERVICE_KINDS = ("component", "resource")
@@ -569,16 +582,28 @@ class _PersonPlan:
 
 
 @dataclass
+class _Member:
+    """One person joining a service's team: a member of the Group that owns it."""
+
+    email: str
+    role: ProfessionalRole
+    level: str
+    group: str  # the Group's name
+    from_option: bool  # the role came from --team-role, not from the User's annotation
+
+
+@dataclass
 class _ServicePlan:
     entity: _Entity
     content: dict
     stage: str
-    flagged: bool
+    flag_reason: str  # "": not flagged for decommissioning
     assumed: list[str]
     owner: str | None = None  # entity reference
     manager_email: str | None = None
     manager_how: str = ""
     providers: list[tuple[str, str]] = field(default_factory=list)  # (node, note)
+    team: list[_Member] = field(default_factory=list)
 
 
 @dataclass
@@ -606,9 +631,10 @@ def _list_of_refs(cat: _Catalogue, entity: _Entity, key: str, default_kind: str)
     return out
 
 
-def _annotation(entity: _Entity, key: str) -> str:
+def _annotation(entity: _Entity, key: str, *, as_written: bool = False) -> str:
     annotations = entity.metadata.get("annotations") or {}
-    return _text(annotations.get(key)).lower()
+    text = _text(annotations.get(key))
+    return text if as_written else text.lower()
 
 
 def _require(cat: _Catalogue, entity: _Entity, *keys: str) -> bool:
@@ -683,7 +709,10 @@ def _service_plan(cat: _Catalogue, entity: _Entity) -> _ServicePlan | None:
     except ValueError as exc:
         cat.error(entity.at("spec", "owner"), str(exc))
         return None
-    return _ServicePlan(entity, content, stage, lifecycle == "deprecated", assumed, owner=owner)
+    # deprecated: running, and flagged for decommissioning; the annotation (which the
+    # export writes) keeps the reason it was flagged for
+    flag = (_annotation(entity, FLAG_ANNOTATION, as_written=True) or FLAGGED_REASON) if lifecycle == "deprecated" else ""
+    return _ServicePlan(entity, content, stage, flag, assumed, owner=owner)
 
 
 def _content_is_good(cat: _Catalogue, plan: _ServicePlan) -> bool:
@@ -711,7 +740,43 @@ def _content_is_good(cat: _Catalogue, plan: _ServicePlan) -> bool:
     return True
 
 
-def _plan(cat: _Catalogue) -> _Plan:
+def _roles_by_name() -> dict[str, ProfessionalRole]:
+    """The professional framework's roles by name in lower case (the first, by id, where
+    two frameworks share a name)."""
+    roles: dict[str, ProfessionalRole] = {}
+    for role in ProfessionalRole.objects.order_by("pk"):
+        roles.setdefault(role.name.lower(), role)
+    return roles
+
+
+def _team_places(cat: _Catalogue, user: _Entity, roles: dict[str, ProfessionalRole]) -> tuple[ProfessionalRole | None, str]:
+    """The role and level a User's annotations give (None and "" for those not given);
+    an unknown one is an error at its line."""
+    role = None
+    named = _annotation(user, ROLE_ANNOTATION, as_written=True)
+    if named:
+        role = roles.get(" ".join(named.split()).lower())
+        if role is None:
+            cat.error(user.at("metadata", "annotations", ROLE_ANNOTATION),
+                      f"“{named}” is not a role of the professional framework: use a role's name, such as "
+                      "Software developer or User researcher (GET /api/v1/roles lists them).")
+    level = _annotation(user, LEVEL_ANNOTATION)
+    if level and level not in dict(LEVELS):
+        cat.error(user.at("metadata", "annotations", LEVEL_ANNOTATION),
+                  f"“{level}” is not a level: use one of {', '.join(dict(LEVELS))}.")
+        level = ""
+    return role, level or ""
+
+
+@dataclass
+class _TeamOptions:
+    """What the import was told for Group members whose User does not say it."""
+
+    role: ProfessionalRole | None = None
+    level: str = ""
+
+
+def _plan(cat: _Catalogue, options: _TeamOptions) -> _Plan:
     """Check everything and decide what each entity becomes; write nothing."""
     report = cat.report
     of_kind = {k: [e for e in cat.entities if e.kind == k] for k in KINDS}
@@ -753,12 +818,15 @@ def _plan(cat: _Catalogue) -> _Plan:
     existing_people = {p.email.lower(): p for p in Person.objects.filter(email__in=[e for _, e, _ in wanted])}
     for user, email, name in wanted:
         people.append(_PersonPlan(user, email, name, existing_people.get(email)))
+    # the role and level each User's annotations give, for the teams below
+    roles = _roles_by_name()
+    places = {user.ref: _team_places(cat, user, roles) for user in of_kind["user"]}
 
     # groups: their members, from both sides of the membership
     members: dict[str, list[str]] = {}
     for group in of_kind["group"]:
         _require(cat, group, "type")
-        members[group.ref] = [ref for ref, _ in _list_of_refs(cat, group, "members", "user")]
+        members[group.ref] = list(dict.fromkeys(ref for ref, _ in _list_of_refs(cat, group, "members", "user")))
         _list_of_refs(cat, group, "children", "group")
     for user in of_kind["user"]:
         for ref, where in _list_of_refs(cat, user, "memberOf", "group"):
@@ -901,18 +969,18 @@ def _plan(cat: _Catalogue) -> _Plan:
                                                                     "the service has no manager yet")
                 plan.manager_email = None
 
-    # Groups: where managers come from; their members are not put in teams
+    # Groups: where managers come from, and the teams of the services they own
     for group in of_kind["group"]:
-        owned = [p.content["name"] for p in new if p.owner == group.ref]
-        people_in = [person_of[m].name for m in members.get(group.ref, []) if m in person_of]
+        owned = [p for p in new if p.owner == group.ref]
+        in_group = [person_of[m] for m in members.get(group.ref, []) if m in person_of]
         if owned:
-            report.map(f"{group.label} ({group.place}) → owner of " + ", ".join(owned))
-        if people_in:
-            report.skip(f"{group.label}'s members ({', '.join(people_in)})",
-                        "not added to any service's team: only a service's manager appoints its team; they are in the "
-                        "organisation for the manager to add" if owned else
+            report.map(f"{group.label} ({group.place}) → owner of " + ", ".join(p.content["name"] for p in owned))
+            for person in in_group:
+                _join_teams(report, group, person, owned, places[person.entity.ref], options)
+        elif in_group:
+            report.skip(f"{group.label}'s members ({', '.join(p.name for p in in_group)})",
                         "the Group owns no service brought in; its people were brought in")
-        elif not owned:
+        else:
             report.skip(f"{group.label} ({group.place})", "it owns no service brought in and has no member with an email")
 
     # groupings OSOM has no place for
@@ -933,6 +1001,32 @@ def _plan(cat: _Catalogue) -> _Plan:
             report.skip(f"{entity.label} ({entity.place})", "a grouping: OSOM has nothing above the service"
                         + (f"; what it groups ({', '.join(parts)}) was brought in one by one" if parts else ""))
     return _Plan(people, new, existing)
+
+
+def _join_teams(report: ImportReport, group: _Entity, person: _PersonPlan, owned: list[_ServicePlan],
+                place: tuple[ProfessionalRole | None, str], options: _TeamOptions) -> None:
+    """Put a member of ``group`` in the team of each service it owns (but one they manage),
+    in the role and level their User's annotations give, else the import's options; a
+    member with no role given either way, or who has left the organisation, is said so."""
+    joins = [plan for plan in owned if plan.manager_email != person.email]
+    if not joins:
+        return
+    services = ", ".join(plan.content["name"] for plan in joins)
+    name = person.existing.name if person.existing is not None else person.name
+    what = f"{group.label}'s member {name} ({person.entity.place})"
+    if person.existing is not None and not person.existing.is_active:
+        report.skip(what, f"they have left the organisation, so they join no team ({services})")
+        return
+    role, level = place
+    from_option = role is None
+    role = role or options.role
+    if role is None:
+        report.skip(what, f"not added to the team of {services}: their User has no annotation {ROLE_ANNOTATION} "
+                          "giving their role, and no --team-role was given for such members")
+        return
+    for plan in joins:
+        plan.team.append(_Member(person.email, role, level or options.level or DEFAULT_LEVEL, _ref_name(group.ref),
+                                 from_option))
 
 
 def _order(plans: list[_ServicePlan]) -> tuple[list[_ServicePlan], set[tuple[str, str]]]:
@@ -982,12 +1076,32 @@ class _At:
         return False
 
 
+def _team_options(team_role: str | None, team_level: str | None) -> _TeamOptions:
+    options = _TeamOptions()
+    if team_role is not None and team_role.strip():
+        options.role = _roles_by_name().get(" ".join(team_role.split()).lower())
+        if options.role is None:
+            raise InvalidInput(f"“{team_role.strip()}” is not a role of the professional framework: use a role's "
+                               "name, such as Software developer or User researcher.", field="team_role")
+    if team_level is not None and team_level.strip():
+        options.level = team_level.strip().lower()
+        if options.level not in dict(LEVELS):
+            raise InvalidInput(f"“{team_level.strip()}” is not a level: use one of {', '.join(dict(LEVELS))}.",
+                               field="team_level")
+    return options
+
+
 @refuses_null_characters
-def import_catalogue(*, actor: Person, path: Path, dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+def import_catalogue(*, actor: Person, path: Path, dry_run: bool = False, progress: Progress | None = None,
+                     team_role: str | None = None, team_level: str | None = None) -> ImportReport:
     """Bring a Backstage catalogue in: everything is checked first (errors keyed
     ``file:line``), then written in one transaction through the actions, with one audit
-    event for the import; a dry run does the same and rolls it back."""
+    event for the import; a dry run does the same and rolls it back.
+
+    ``team_role`` and ``team_level`` place the members of a Group that owns a service in
+    its team when their User's annotations do not say their role or level."""
     authority = authorise(actor, "import_catalogue")
+    options = _team_options(team_role, team_level)
     path = Path(path)
     report = ImportReport("Backstage catalogue " + path.name, dry_run=dry_run)
     if not path.exists():
@@ -996,7 +1110,7 @@ def import_catalogue(*, actor: Person, path: Path, dry_run: bool = False, progre
     cat.read()
     if not cat.errors and not cat.entities:
         raise InvalidInput(f"There is no Backstage entity in {path}.", field="path")
-    plan = _plan(cat)  # even after errors in reading: every problem is reported at once
+    plan = _plan(cat, options)  # even after errors in reading: every problem is reported at once
     if cat.errors:
         raise InvalidInput.collect(cat.errors)
 
@@ -1035,15 +1149,16 @@ def import_catalogue(*, actor: Person, path: Path, dry_run: bool = False, progre
                                        for node, note in service_plan.providers
                                        if (entity.ref, node) not in closing]
             manager = people.get(service_plan.manager_email) if service_plan.manager_email else None
+            team = [(people[m.email], m.role, m.level) for m in service_plan.team]
             with _At(entity.place):
                 service = network_actions.adopt_existing_service(
-                    actor=actor, content=content, lifecycle_stage=service_plan.stage, manager=manager,
-                    change_note=FLAGGED_NOTE if service_plan.flagged else "")
+                    actor=actor, content=content, lifecycle_stage=service_plan.stage, manager=manager, team=team,
+                    decommission_flag=service_plan.flag_reason)
             services[entity.ref] = service
             report.count("services")
             placeholders += 1
             text = f"{entity.label} ({entity.place}) → service “{service.name}”, adopted at {service_plan.stage}"
-            if service_plan.flagged:
+            if service_plan.flag_reason:
                 text += " and flagged for decommissioning, as the catalogue marks it deprecated"
             if manager is not None:
                 text += f", managed by {manager.name} ({service_plan.manager_how})"
@@ -1051,6 +1166,12 @@ def import_catalogue(*, actor: Person, path: Path, dry_run: bool = False, progre
             if service_plan.assumed:
                 text += f"; assumed: {', '.join(service_plan.assumed)}"
             report.map(text)
+            levels = dict(LEVELS)
+            for member in service_plan.team:
+                report.map(f"{people[member.email].name} joined {service.name}'s team as "
+                           f"{levels[member.level].lower()} {member.role.name.lower()}, member of Group {member.group}"
+                           + (" (the role given by --team-role)" if member.from_option else ""))
+                report.count("team members")
             for node, note in service_plan.providers:
                 if (entity.ref, node) not in closing:
                     report.map(f"{service.name} depends on {services[node].name} ({note})")
@@ -1118,6 +1239,12 @@ def export_catalogue(*, path: Path) -> int:
     taken = set()
     for service in services:
         component_names[service.pk] = _backstage_name(service.slug, taken, "service")
+    # a person in exactly one team carries their role and level there as annotations
+    places: dict[int, list[tuple[str, str]]] = {}
+    for person_id, role, level in (TeamMembership.objects.filter(ended_at__isnull=True, person__is_active=True)
+                                   .exclude(service__lifecycle_stage=Lifecycle.DECOMMISSIONED)
+                                   .values_list("person_id", "role__name", "level")):
+        places.setdefault(person_id, []).append((role, level))
     providers: dict[int, list[Service]] = {}
     current = {s.current_version_id: s.pk for s in services if s.current_version_id}
     for dep in Dependency.objects.filter(version_id__in=list(current)).select_related("provider").order_by("provider__name"):
@@ -1132,7 +1259,10 @@ def export_catalogue(*, path: Path) -> int:
         if owner is None:
             unmanaged = True
             owner = "group:default/unassigned"
-        spec = {"type": "service", "lifecycle": STAGE_TO_LIFECYCLE[service.lifecycle_stage], "owner": owner}
+        # a flagged service is deprecated in Backstage's words; its exact stage is annotated
+        flagged = service.is_flagged_for_decommissioning
+        lifecycle = "deprecated" if flagged else STAGE_TO_LIFECYCLE[service.lifecycle_stage]
+        spec = {"type": "service", "lifecycle": lifecycle, "owner": owner}
         if providers.get(service.pk):
             spec["dependsOn"] = [f"component:default/{component_names[p.pk]}" for p in providers[service.pk]]
         document = {
@@ -1146,6 +1276,7 @@ def export_catalogue(*, path: Path) -> int:
                     STAGE_ANNOTATION: service.lifecycle_stage,
                     EVOLUTION_ANNOTATION: service.evolution_stage,
                     USERS_ANNOTATION: service.user_type,
+                    **({FLAG_ANNOTATION: service.decommission_flag} if flagged else {}),
                 },
             },
             "spec": spec,
@@ -1154,9 +1285,16 @@ def export_catalogue(*, path: Path) -> int:
         (path / file).write_text(_dump([document]), encoding="utf-8")
         targets.append(f"./{file}")
 
+    def user_metadata(person: Person) -> dict:
+        metadata = {"name": user_names[person.pk]}
+        if len(places.get(person.pk, [])) == 1:
+            role, level = places[person.pk][0]
+            metadata["annotations"] = {ROLE_ANNOTATION: role, LEVEL_ANNOTATION: level}
+        return metadata
+
     documents = [{
         "apiVersion": "backstage.io/v1alpha1", "kind": "User",
-        "metadata": {"name": user_names[p.pk]},
+        "metadata": user_metadata(p),
         "spec": {"profile": {"displayName": p.name, "email": p.email}, "memberOf": []},
     } for p in people]
     if unmanaged:

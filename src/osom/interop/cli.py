@@ -1,7 +1,9 @@
 """``osom import`` and ``osom export``: catalogues in and out. Nothing of Django is imported
 at the top: the parser is built before Django is set up.
 
-- ``osom import --from backstage PATH --as EMAIL [--dry-run]``: Backstage catalogue descriptors
+- ``osom import --from backstage PATH --as EMAIL [--team-role NAME] [--team-level LEVEL] [--dry-run]``:
+  Backstage catalogue descriptors; the two options place the members of a Group that owns
+  a service in its team when their User's annotations do not say their role or level
 - ``osom import --from csv PATH --as EMAIL [--dry-run]``: services and needs from a spreadsheet (CSV)
 - ``osom import --sync DIR --as EMAIL [--dry-run]``: contract drafts made to match a folder of YAML contracts
 - ``osom export --to backstage DIR`` / ``osom export --to csv DIR``: the same formats written back
@@ -33,6 +35,12 @@ def register(sub) -> None:
     p.add_argument("--sync", metavar="DIR", help="make contract drafts match the YAML contracts in DIR")
     p.add_argument("--as", dest="as_email", metavar="EMAIL",
                    help="who imports (the executive); needed with --from and --sync")
+    p.add_argument("--team-role", metavar="NAME",
+                   help="with --from backstage: the role in the professional framework of a Group's members whose "
+                        "User has no osom/role annotation, in the teams of the services the Group owns")
+    p.add_argument("--team-level", metavar="LEVEL",
+                   help="with --from backstage: their level (trainee … head) when their User has no osom/level "
+                        "annotation; practitioner if not given")
     p.add_argument("--dry-run", action="store_true", help="show what would change, and write nothing")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("export", help="write the whole organisation out (DIR), or the catalogue as Backstage "
@@ -72,6 +80,10 @@ def cmd_import(args) -> int:
         print("osom: say what to import: DIR written by `osom export DIR`, --from backstage|csv PATH, "
               "or --sync DIR for YAML contracts", file=sys.stderr)
         return 2
+    team_options = {k: v for k, v in (("team_role", args.team_role), ("team_level", args.team_level)) if v is not None}
+    if team_options and args.source != "backstage":
+        print("osom: --team-role and --team-level are for --from backstage", file=sys.stderr)
+        return 2
     if args.sync is None and not args.source:
         return _import_organisation(args)
     if not args.as_email:
@@ -92,7 +104,7 @@ def cmd_import(args) -> int:
             report = sync_contracts(actor=actor, path=path, dry_run=args.dry_run, progress=_progress)
         else:
             report = _module(args.source).import_catalogue(actor=actor, path=path, dry_run=args.dry_run,
-                                                           progress=_progress)
+                                                           progress=_progress, **team_options)
     except DomainError as exc:
         return _refused(exc)
     print("\n".join(report.lines()))

@@ -44,6 +44,8 @@ __all__ = [
     "remove_dependency",
     "add_team_member",
     "remove_team_member",
+    "flag_for_decommissioning",
+    "clear_decommission_flag",
     "DependencyResult",
 ]
 
@@ -137,13 +139,55 @@ def establish_service(*, actor: Person, content: dict, manager: Person | None = 
 ADOPTABLE_STAGES = (Lifecycle.DISCOVERY, Lifecycle.ALPHA, Lifecycle.BETA, Lifecycle.LIVE)
 
 
+def _clean_team(team, manager: Person | None) -> list[tuple[Person, ProfessionalRole, str]]:
+    """The team a service is adopted with, each entry (person, role, level) checked; every
+    problem is reported under ``team``, naming the person."""
+    entries = list(team or [])
+    problems: list[str] = []
+    seen: set[int] = set()
+    levels = dict(LEVELS)
+    for entry in entries:
+        try:
+            person, role, level = entry
+        except (TypeError, ValueError):
+            problems.append("Each member of the team is given as a person, their role and their level.")
+            continue
+        if not isinstance(person, Person):
+            problems.append("Each member of the team is a person of the organisation.")
+            continue
+        if not person.is_active:
+            problems.append(f"{person} has left the organisation and cannot join the team.")
+        if not isinstance(role, ProfessionalRole):
+            problems.append(f"Give {person}'s role from the professional framework.")
+        if level not in levels:
+            problems.append(f"“{level}” is not a level, for {person}: use one of {', '.join(levels)}.")
+        if person.pk in seen:
+            problems.append(f"{person} is named twice in the team.")
+        seen.add(person.pk)
+        if manager is not None and person.pk == manager.pk:
+            problems.append(f"{person} is appointed to manage the service, so is not also in its team.")
+    if problems:
+        raise InvalidInput.collect({"team": problems})
+    return [tuple(entry) for entry in entries]
+
+
+def _team_summary(team: list[tuple[Person, ProfessionalRole, str]]) -> list[dict]:
+    return [{"person": person.email, "role": role.name, "level": level} for person, role, level in team]
+
+
 @refuses_null_characters
 def adopt_existing_service(
-    *, actor: Person, content: dict, lifecycle_stage: str, manager: Person | None = None, change_note: str = ""
+    *, actor: Person, content: dict, lifecycle_stage: str, manager: Person | None = None, change_note: str = "",
+    team: list[tuple[Person, ProfessionalRole, str]] | None = None, decommission_flag: str = "",
 ) -> Service:
     """Bring a service that already runs into the model (model 4): a contract written for
     it, entering at the stage it is really at. ``change_note`` adds to the contract's note
-    what the adoption should keep on record (a catalogue marked it deprecated, say)."""
+    what the adoption should keep on record.
+
+    A running service comes with the team it already has: ``team`` lists each member as
+    (person, professional role, level). ``decommission_flag``, when given, is why the
+    service is adopted flagged for decommissioning (a catalogue marked it deprecated, say):
+    the flag asks the executive to consider an assessment, which alone decommissions."""
     authority = authorise(actor, "adopt_existing_service")
     cleaned = clean_content(content)
     if lifecycle_stage not in ADOPTABLE_STAGES:
@@ -152,20 +196,40 @@ def adopt_existing_service(
             field="lifecycle_stage",
         )
     _check_manager(manager)
+    members = _clean_team(team, manager)
+    flag = (decommission_flag or "").strip()
     with transaction.atomic():
         note = " ".join(("Contract written when the running service was adopted.", (change_note or "").strip())).strip()
         service = _create_service(actor, cleaned, lifecycle_stage, adopted=True, note=note)
+        changed = []
         if lifecycle_stage == Lifecycle.LIVE:
             days = Organisation.current().live_cadence_days
             service.next_assessment_due = timezone.localdate() + timedelta(days=days)
-            service.save(update_fields=["next_assessment_due"])
+            changed.append("next_assessment_due")
+        if flag:
+            service.decommission_flag = flag
+            service.decommission_flagged_at = timezone.now()
+            service.decommission_flagged_by = actor
+            changed += ["decommission_flag", "decommission_flagged_at", "decommission_flagged_by"]
+        if changed:
+            service.save(update_fields=changed)
         if manager is not None:
             _appoint(service, manager, actor, "Appointed when the service was adopted.")
+        TeamMembership.objects.bulk_create([
+            TeamMembership(service=service, person=person, role=role, level=level, added_by=actor)
+            for person, role, level in members
+        ])
         webhooks.emit("service.established", webhooks.service_established(service, how="adopted", actor=actor))
+        summary = f"Adopted {service.name} at its real stage, {service.get_lifecycle_stage_display().lower()}"
+        if members:
+            summary += f", with a team of {len(members)}"
+        if flag:
+            summary += ", flagged for decommissioning"
         audit.record(
-            actor, "adopt_existing_service", service, authority=authority, service=service,
-            summary=f"Adopted {service.name} at its real stage, {service.get_lifecycle_stage_display().lower()}",
-            after={**_content_summary(cleaned), "lifecycle_stage": lifecycle_stage, "manager": manager.email if manager else None},
+            actor, "adopt_existing_service", service, authority=authority, service=service, summary=summary,
+            after={**_content_summary(cleaned), "lifecycle_stage": lifecycle_stage,
+                   "manager": manager.email if manager else None, "team": _team_summary(members),
+                   "decommission_flag": flag or None},
         )
     return service
 
@@ -574,3 +638,81 @@ def remove_team_member(*, actor: Person, membership: TeamMembership) -> TeamMemb
     return membership
 
 
+
+
+def _decommission_flag_summary(service: Service) -> dict:
+    return {
+        "decommission_flag": service.decommission_flag or None,
+        "flagged_by": service.decommission_flagged_by.email if service.decommission_flagged_by_id else None,
+        "flagged_at": service.decommission_flagged_at.isoformat() if service.decommission_flagged_at else None,
+    }
+
+
+@refuses_null_characters
+def flag_for_decommissioning(*, actor: Person, service: Service, reason: str) -> Service:
+    """Flag a running service for decommissioning (model 5.2): its manager or the
+    executive says why it may no longer be needed. The flag decommissions nothing: it
+    asks the executive to consider an assessment, which alone can."""
+    authority = authorise(actor, "flag_for_decommissioning", service=service)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the service should be considered for decommissioning.", field="reason")
+    with transaction.atomic():
+        # decided on the service as it is now, locked: two flags at once make one
+        service = _lock_service(service)
+        if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
+            raise InvalidInput(f"{service.name} is already decommissioned.", field="service")
+        if service.decommission_flag:
+            who = service.decommission_flagged_by
+            when = timezone.localtime(service.decommission_flagged_at) if service.decommission_flagged_at else None
+            raise InvalidInput(
+                f"{service.name} is already flagged for decommissioning"
+                + (f", by {who}" if who else "") + (f" on {when:%d %b %Y}" if when else "")
+                + f": “{service.decommission_flag}”.", field="service")
+        service.decommission_flag = reason
+        service.decommission_flagged_at = timezone.now()
+        service.decommission_flagged_by = actor
+        service.revision += 1
+        service.save(update_fields=["decommission_flag", "decommission_flagged_at", "decommission_flagged_by",
+                                    "revision"])
+        if service.manager_id != actor.pk:
+            notify([service.manager], f"{service.name} is flagged for decommissioning",
+                   reverse("network:service", args=[service.slug]), body=reason)
+        audit.record(
+            actor, "flag_for_decommissioning", service, authority=authority, service=service,
+            summary=f"Flagged {service.name} for decommissioning", after=_decommission_flag_summary(service),
+            reason=reason,
+        )
+    return service
+
+
+@refuses_null_characters
+def clear_decommission_flag(*, actor: Person, service: Service, reason: str) -> Service:
+    """The executive clears a service's flag for decommissioning, saying why it is kept;
+    who flagged it, when and why stay in the audit log."""
+    authority = authorise(actor, "clear_decommission_flag", service=service)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the flag is cleared.", field="reason")
+    with transaction.atomic():
+        service = _lock_service(service)
+        if service.lifecycle_stage == Lifecycle.DECOMMISSIONED:
+            raise InvalidInput(f"{service.name} is decommissioned; a flag no longer matters.", field="service")
+        if not service.decommission_flag:
+            raise InvalidInput(f"{service.name} is not flagged for decommissioning.", field="service")
+        before = _decommission_flag_summary(service)
+        flagged_by = service.decommission_flagged_by
+        service.decommission_flag = ""
+        service.decommission_flagged_at = None
+        service.decommission_flagged_by = None
+        service.revision += 1
+        service.save(update_fields=["decommission_flag", "decommission_flagged_at", "decommission_flagged_by",
+                                    "revision"])
+        notify([p for p in (service.manager, flagged_by) if p is not None and p.pk != actor.pk],
+               f"{service.name} is no longer flagged for decommissioning",
+               reverse("network:service", args=[service.slug]), body=reason)
+        audit.record(
+            actor, "clear_decommission_flag", service, authority=authority, service=service,
+            summary=f"Cleared {service.name}'s flag for decommissioning", before=before, reason=reason,
+        )
+    return service

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from osom.core.numbers import as_id
+from osom.api import schemas
 from osom.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -24,11 +25,10 @@ from osom.api.schemas import (
     DraftEditIn,
     DraftIn,
     EstablishIn,
+    Moment,
+    NextCursor,
     PageQuery,
     ReturnIn,
-    ServiceDetail,
-    ServiceFilters,
-    ServicePage,
     TeamMemberIn,
     TeamMemberOut,
     VersionOut,
@@ -49,6 +49,59 @@ from .stages import VersionStatus
 __all__ = ["router"]
 
 router = Router(tags=["services"])
+
+
+# ---------------------------------------------------------------- the flag for decommissioning
+# The service shapes of ``osom.api.schemas``, with the flag a service may carry. They keep
+# the names of the shapes they extend, which no other route answers, so the OpenAPI
+# document names them as before.
+
+
+def _flag_of(service) -> str | None:
+    return service.decommission_flag if service.is_flagged_for_decommissioning else None
+
+
+def _flagged_at(service):
+    return service.decommission_flagged_at if service.is_flagged_for_decommissioning else None
+
+
+class ServiceFilters(schemas.ServiceFilters):
+    flagged: bool | None = Field(None, description="true: only the services flagged for decommissioning; false: "
+                                                   "only those that are not")
+
+
+class ServiceRow(schemas.ServiceRow):
+    decommission_flag: str | None = Field(description="Why it is flagged for decommissioning; null when it is not")
+    decommission_flagged_at: Moment | None = Field(description="When it was flagged; null when it is not")
+
+    @staticmethod
+    def resolve_decommission_flag(obj) -> str | None:
+        return _flag_of(obj)
+
+    @staticmethod
+    def resolve_decommission_flagged_at(obj):
+        return _flagged_at(obj)
+
+
+class ServicePage(Schema):
+    items: list[ServiceRow]
+    count: schemas.WholeNumber
+    next_cursor: NextCursor
+
+
+class ServiceDetail(schemas.ServiceDetail):
+    decommission_flag: str | None = Field(description="Why it is flagged for decommissioning; null when it is not. "
+                                                      "The flag decommissions nothing: it asks for an assessment")
+    decommission_flagged_at: Moment | None = Field(description="When it was flagged; null when it is not")
+    decommission_flagged_by: schemas.PersonRef | None = Field(description="Who flagged it; null when it is not flagged")
+
+
+class DecommissionFlagIn(Schema):
+    reason: str = Field(description="Why the service should be considered for decommissioning")
+
+
+class ClearFlagIn(Schema):
+    reason: str = Field(description="Why the service is kept")
 
 
 # ---------------------------------------------------------------- finding what a request names
@@ -102,7 +155,10 @@ def _service_body(slug: str) -> dict[str, Any]:
         raise NotFound(f"There is no service “{slug}”.", field="slug") from None
     service = detail["service"]
     cycle = queries.cycle_through(service) if service.current_version_id else []
-    return service_detail(detail, cycle)
+    flagged = service.is_flagged_for_decommissioning
+    return {**service_detail(detail, cycle), "decommission_flag": _flag_of(service),
+            "decommission_flagged_at": _flagged_at(service),
+            "decommission_flagged_by": service.decommission_flagged_by if flagged else None}
 
 
 def _version_body(service: Service, number: int) -> dict[str, Any]:
@@ -134,6 +190,7 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilters]):
         evolution=filters.evolution or "",
         manager=filters.manager.strip(),
         users=filters.users or "",
+        flagged=filters.flagged,
     )
     return page(qs, filters)
 
@@ -212,6 +269,23 @@ def appoint_manager(request: HttpRequest, slug: str, payload: AppointIn):
     person = find_person(payload.person, "person")
     appointment = actions.appoint_manager(actor=actor(request), service=service, person=person, reason=payload.reason)
     return Status(201, appointment)
+
+
+@router.post("/services/{slug}/decommission-flag", response={200: ServiceDetail, **WRITE_ERRORS})
+def flag_for_decommissioning(request: HttpRequest, slug: str, payload: DecommissionFlagIn):
+    """Flag a running service for decommissioning, saying why (its manager or the
+    executive). The flag decommissions nothing: it asks the executive to consider an
+    assessment. A service already flagged, or decommissioned, is refused (400)."""
+    actions.flag_for_decommissioning(actor=actor(request), service=_service(slug), reason=payload.reason)
+    return _service_body(slug)
+
+
+@router.post("/services/{slug}/decommission-flag/clear", response={200: ServiceDetail, **WRITE_ERRORS})
+def clear_decommission_flag(request: HttpRequest, slug: str, payload: ClearFlagIn):
+    """Clear a service's flag for decommissioning, saying why the service is kept (the
+    executive's act). Who flagged it, when and why stay in the audit log."""
+    actions.clear_decommission_flag(actor=actor(request), service=_service(slug), reason=payload.reason)
+    return _service_body(slug)
 
 
 @router.post("/services/{slug}/drafts", response={201: VersionOut, **WRITE_ERRORS})

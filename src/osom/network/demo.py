@@ -130,6 +130,7 @@ _HISTORY_FIELDS = {
     "revise": {"action", "change_note", "changes", "status", "approved_by"},
     "alter": {"action", "by", "reason", "risk", "changes"},
     "replace_manager": {"action", "manager", "reason", "by"},
+    "flag_for_decommissioning": {"action", "reason", "by"},
 }
 
 _LIFECYCLE_SECTIONS = {"cadence", "budgets", "reports", "spends", "reinvestments", "funding_requests", "upcoming"}
@@ -758,6 +759,9 @@ class _Loader:
         if kind == "replace_manager":
             actor = self.person(step["by"]) if step.get("by") else self.executive
             actions.appoint_manager(actor=actor, service=service, person=self.person(step["manager"]), reason=step["reason"])
+        elif kind == "flag_for_decommissioning":
+            actor = self.person(step["by"]) if step.get("by") else service.manager
+            actions.flag_for_decommissioning(actor=actor, service=service, reason=step["reason"])
         elif kind == "alter":
             actor = self.person(step["by"]) if step.get("by") else self.executive
             content = _patched(read_content(service.current_version), step.get("changes") or {}, where)

@@ -21,7 +21,9 @@ from .contract import read_content
 from .forms import (
     AlterationForm,
     AppointForm,
+    ClearFlagForm,
     ContractForm,
+    DecommissionFlagForm,
     DependencyForm,
     DependencyFormSet,
     MetricFormSet,
@@ -36,7 +38,7 @@ from .models import ContractVersion, Service, TeamMembership
 __all__ = [
     "edit_draft", "open_draft", "submit_version", "approve_version", "return_version", "discard_version",
     "alter_contract", "appoint_manager", "add_team_member", "remove_team_member", "add_dependency",
-    "remove_dependency", "attach_errors",
+    "remove_dependency", "flag_for_decommissioning", "clear_decommission_flag", "attach_errors",
 ]
 
 _PATH = re.compile(r"^(needs|metrics|dependencies)\[(\d+)\](?:\.(\w+))?$")
@@ -318,3 +320,36 @@ def remove_dependency(request, slug: str, provider_slug: str):
         return redirect("network:service", slug=service.slug)
     messages.success(request, f"Draft version {draft.number} no longer consumes {provider.name}.")
     return redirect("network:version", slug=service.slug, number=draft.number)
+
+
+def _flag_page(request, slug: str, *, clearing: bool):
+    """The form to flag a service for decommissioning, or to clear its flag, with the reason."""
+    service = get_object_or_404(Service.objects.select_related("manager", "decommission_flagged_by"), slug=slug)
+    act = "clear_decommission_flag" if clearing else "flag_for_decommissioning"
+    if refused := refusal(request.user, act, service=service):
+        return forbidden(request, refused)
+    form = (ClearFlagForm if clearing else DecommissionFlagForm)(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = actions.clear_decommission_flag if clearing else actions.flag_for_decommissioning
+        try:
+            action(actor=request.user, service=service, reason=form.cleaned_data.get("reason", ""))
+        except NotAllowed as exc:
+            return forbidden(request, exc.message)
+        except DomainError as exc:
+            attach_errors(exc, form)
+        else:
+            messages.success(request, f"{service.name} is no longer flagged for decommissioning." if clearing
+                             else f"Flagged {service.name} for decommissioning.")
+            return redirect("network:service", slug=service.slug)
+    return render(request, "network/decommission_flag.html",
+                  {"nav": "network", "service": service, "form": form, "clearing": clearing})
+
+
+def flag_for_decommissioning(request, slug: str):
+    """The manager or the executive flags the service for decommissioning, saying why."""
+    return _flag_page(request, slug, clearing=False)
+
+
+def clear_decommission_flag(request, slug: str):
+    """The executive clears the service's flag, saying why it is kept."""
+    return _flag_page(request, slug, clearing=True)

@@ -30,6 +30,8 @@ __all__ = [
     "TeamMemberForm",
     "DependencyForm",
     "ReasonForm",
+    "DecommissionFlagForm",
+    "ClearFlagForm",
     "content_from_forms",
 ]
 
@@ -62,6 +64,7 @@ class NetworkFilterForm(forms.Form):
         choices=[("", "Any users"), ("external", "Serves external users"), ("internal", "Serves internal users"), ("both", "Serves both")],
     )
     manager = forms.ChoiceField(label="Manager", required=False)
+    flagged = forms.BooleanField(label="Flagged for decommissioning", required=False)
 
     def __init__(self, *args, managers=(), manager_label="Manager", **kwargs):
         """``managers`` fill a list to choose from; None when there are too many to list,
@@ -218,6 +221,19 @@ class DependencyForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", widget=_textarea(3), required=False)
+
+
+class DecommissionFlagForm(forms.Form):
+    # not required here: the action says what is missing, as it does for the API
+    reason = forms.CharField(
+        label="Why should it be considered for decommissioning?", widget=_textarea(4), required=False,
+        help_text="For example: the needs it met are now met elsewhere, or nobody consumes it any more. "
+                  "The flag decommissions nothing: it asks for an assessment.")
+
+
+class ClearFlagForm(forms.Form):
+    reason = forms.CharField(label="Why is the service kept?", widget=_textarea(4), required=False,
+                             help_text="Kept in the audit log, with who flagged it, when and why.")
 
 
 def _rows(formset) -> list[dict]:

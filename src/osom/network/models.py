@@ -54,12 +54,25 @@ class Service(models.Model):
     next_assessment_due = models.DateField(null=True, blank=True, db_index=True,
                                            help_text="When a live service is next due for its periodic assessment")
     revision = models.PositiveIntegerField(default=1)
+    # A running service flagged for the executive to consider decommissioning: only an
+    # assessment decommissions, so the flag asks for one and says why. Blank: not flagged.
+    decommission_flag = models.TextField(
+        blank=True, help_text="Why it should be considered for decommissioning; empty when it is not flagged")
+    decommission_flagged_at = models.DateTimeField(null=True, blank=True)
+    decommission_flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_flagged_for_decommissioning(self) -> bool:
+        """Flagged, and not yet decommissioned: once it is, the flag has done its work."""
+        return bool(self.decommission_flag) and self.lifecycle_stage != Lifecycle.DECOMMISSIONED
 
 
 class ContractVersion(models.Model):

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections import defaultdict, deque
 
 from django.db import connection
-from django.db.models import Count, F, Window, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 
 from osom.core.numbers import as_id
 from .models import Appointment, ContractVersion, Dependency, Metric, Need, Service, TeamMembership
-from .stages import VersionStatus
+from .stages import Lifecycle, VersionStatus
 
 __all__ = [
     "open_draft",
+    "flagged_for_decommissioning",
     "network_list",
     "current_edges",
     "cycle_through",
@@ -38,6 +39,13 @@ def open_draft(service: Service) -> ContractVersion | None:
     )
 
 
+def flagged_for_decommissioning(qs=None):
+    """Services flagged for decommissioning and not yet decommissioned (a decommissioned
+    service's flag has done its work)."""
+    qs = Service.objects.all() if qs is None else qs
+    return qs.exclude(decommission_flag="").exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
+
+
 def _count_subquery(qs, field="pk"):
     return Coalesce(
         Subquery(qs.order_by().values(field).annotate(c=Count("*")).values("c")[:1]),
@@ -45,8 +53,10 @@ def _count_subquery(qs, field="pk"):
     )
 
 
-def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: str = "", users: str = ""):
-    """Services with their manager and the counts the list shows, filtered.
+def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: str = "", users: str = "",
+                 flagged: bool | None = None):
+    """Services with their manager and the counts the list shows, filtered; ``flagged``
+    True keeps only the services flagged for decommissioning, False only the others.
 
     One query for the rows (plus one for the count when paginated): consumes and
     consumed-by are counted by correlated subqueries on the current versions.
@@ -66,6 +76,10 @@ def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: 
             qs = qs.filter(user_type__in=[users, "both"])
         else:
             qs = qs.filter(user_type=users)
+    if flagged:
+        qs = flagged_for_decommissioning(qs)
+    elif flagged is not None:
+        qs = qs.filter(Q(decommission_flag="") | Q(lifecycle_stage=Lifecycle.DECOMMISSIONED))
     if manager == "none":
         qs = qs.filter(manager__isnull=True)
     elif manager:
@@ -211,7 +225,7 @@ def service_detail(slug: str, *, consumers: int | None = None) -> dict:
     With ``consumers=N`` only the first N consumers are read, as rows
     (:func:`consumer_rows`), with ``consumers_total`` counting them all; without it
     every consumer is read as a dependency with its consumer (the API lists them all)."""
-    service = Service.objects.select_related("manager").get(slug=slug)
+    service = Service.objects.select_related("manager", "decommission_flagged_by").get(slug=slug)
     current = None
     if service.current_version_id:
         current = (

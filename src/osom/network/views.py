@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
@@ -33,16 +33,22 @@ def network_list(request):
     form = NetworkFilterForm(request.GET or None, managers=managers,
                              manager_label=organisation_for(request).service_manager_name)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = queries.network_list(**{k: filters.get(k) or "" for k in ("q", "stage", "evolution", "manager", "users")})
+    qs = queries.network_list(**{k: filters.get(k) or "" for k in ("q", "stage", "evolution", "manager", "users")},
+                              flagged=True if filters.get("flagged") else None)
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    by_stage = dict(Service.objects.values_list("lifecycle_stage").annotate(n=Count("pk")).order_by())
+    # one query for both: services by stage, and those flagged for decommissioning
+    rows = list(Service.objects.values_list("lifecycle_stage")
+                .annotate(n=Count("pk"), flagged=Count("pk", filter=~Q(decommission_flag=""))).order_by())
+    by_stage = {stage: n for stage, n, _ in rows}
+    flagged = sum(f for stage, _, f in rows if stage != Lifecycle.DECOMMISSIONED)
     context = {
         "nav": "network",
         "form": form,
         "page": page,
         "stage_counts": [(value, label, by_stage.get(value, 0)) for value, label in Lifecycle.choices],
         "total": sum(by_stage.values()),
-        "filtered": any(filters.get(k) for k in ("q", "stage", "evolution", "manager", "users")),
+        "flagged_count": flagged,
+        "filtered": any(filters.get(k) for k in ("q", "stage", "evolution", "manager", "users", "flagged")),
     }
     if request.htmx and request.htmx.target == "network-results":
         return render(request, "network/_list_results.html", context)
