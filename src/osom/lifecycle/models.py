@@ -133,6 +133,8 @@ class Assessment(_Guarded):
         indexes = [
             models.Index(fields=["service", "-scheduled_for"]),
             models.Index(fields=["listed_on", "id"], name="lifecycle_assessment_listed"),
+            # the published reports, newest first, read a page at a time
+            models.Index(fields=["status", "published_at", "id"], name="lifecycle_assessment_published"),
         ]
 
     def __init__(self, *args, **kwargs):
