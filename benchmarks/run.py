@@ -178,8 +178,11 @@ def worker_measure(repeat: int, profile: bool) -> dict:
 
     from osom.core.actions import issue_api_token
 
+    import served_floor
     from floors import FLOORS
 
+    # every URL of the app, plus the floors served through it (served_floor.py)
+    settings.ROOT_URLCONF = "served_floor"
     ctx = _choose(settings.PAGE_SIZE)
     urls = _urls(ctx)
     host = "localhost"
@@ -200,6 +203,7 @@ def worker_measure(repeat: int, profile: bool) -> dict:
     for key in ("api_services", "api_assessments", "api_fitness", "api_search"):
         response = api.get(urls[key])
         ctx["api_limit"][key] = len(json.loads(response.content)["items"]) or 1
+    served_floor.configure(FLOORS, ctx)
 
     results = {}
     for key, _label, _budget in TARGETS:
@@ -228,12 +232,22 @@ def worker_measure(repeat: int, profile: bool) -> dict:
             began = time.perf_counter()
             floor()
             floor_timings.append((time.perf_counter() - began) * 1000)
+        # the same query served through the app: the request's fixed cost included
+        served_url = served_floor.address(key)
+        served = client.get(served_url)  # warm-up
+        served_timings = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            client.get(served_url)
+            served_timings.append((time.perf_counter() - began) * 1000)
         results[key] = {
             "url": url, "status": response.status_code, "bytes": len(response.content),
             "p50": _percentile(timings, 0.5), "p95": _percentile(timings, 0.95),
             "queries": queries,
             "floor_p50": _percentile(floor_timings, 0.5), "floor_p95": _percentile(floor_timings, 0.95),
             "floor_lines": floor_rows,
+            "served_p50": _percentile(served_timings, 0.5), "served_p95": _percentile(served_timings, 0.95),
+            "served_status": served.status_code,
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
         if profile:
@@ -326,7 +340,9 @@ def _met(key: str, budget: int, row: dict) -> str:
         misses.append(f"status {row['status']}")
     if row["p95"] > budget:
         misses.append(f"p95 > {budget} ms")
-    if row["p50"] > FLOOR_FACTOR * row["floor_p50"]:
+    if row["served_status"] != 200:
+        misses.append(f"floor status {row['served_status']}")
+    if row["p50"] > FLOOR_FACTOR * row["served_p50"]:
         misses.append(f"> {FLOOR_FACTOR}× floor")
     return "yes" if not misses else "no: " + ", ".join(misses)
 
@@ -342,7 +358,9 @@ def report(runs: list[tuple[str, int, dict]], info: dict, repeat: int) -> str:
              f"{info['load']}; {info['platform']}.",
              f"Each target: one warm-up, one request counting its queries, then {repeat} timed requests "
              "(server time in process, Django's test client). Floor: the same rows by one raw SQL query, "
-             f"rendered plainly. Met: p95 within the target's budget and p50 within {FLOOR_FACTOR}× the floor's p50.",
+             "rendered plainly and served through the app (middleware, session or token, response); "
+             "query: that SQL and rendering alone. Met: p95 within the target's budget and p50 within "
+             f"{FLOOR_FACTOR}× the floor's p50.",
              ""]
     for database, size, result in runs:
         chosen, generated = result["chosen"], result["generated"]
@@ -352,13 +370,14 @@ def report(runs: list[tuple[str, int, dict]], info: dict, repeat: int) -> str:
                   f"search for “{chosen['word']}”; manager with {chosen['manager_services']} services; "
                   f"capital flow of {chosen['period']}. Peak memory of the measuring process: "
                   f"{result['maxrss_mb']:.0f} MB.", "",
-                  "| target | p50 ms | p95 ms | queries | floor p50 ms | ratio | met? |",
-                  "|---|---:|---:|---:|---:|---:|---|"]
+                  "| target | p50 ms | p95 ms | queries | floor p50 ms | ratio | query p50 ms | met? |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|"]
         for key, label, budget in TARGETS:
             row = result["targets"][key]
-            ratio = row["p50"] / row["floor_p50"] if row["floor_p50"] else float("inf")
+            ratio = row["p50"] / row["served_p50"] if row["served_p50"] else float("inf")
             lines.append(f"| {label} | {_ms(row['p50'])} | {_ms(row['p95'])} | {row['queries']} | "
-                         f"{_ms(row['floor_p50'])} | {ratio:,.1f}× | {_met(key, budget, row)} |")
+                         f"{_ms(row['served_p50'])} | {ratio:,.1f}× | {_ms(row['floor_p50'])} | "
+                         f"{_met(key, budget, row)} |")
         profiled = [(label, result["targets"][key]) for key, label, _b in TARGETS
                     if result["targets"][key].get("profile")]
         if profiled:
