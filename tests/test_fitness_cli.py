@@ -132,7 +132,7 @@ def test_measure_cadence(cast, capsys):
     out, _ = _done(capsys, "set_measurement_cadence", cast.manager, "measure", "cadence", "parking-permits", "m1", "14",
                    "--as", cast.manager.email)
     assert out == "Parking permits reports m1 every 14 days.\n"
-    assert MetricSeries.objects.get().cadence_days == 14
+    assert MetricSeries.objects.get(service=cast.service, metric_key="m1").cadence_days == 14
     _refused(capsys, "measure", "cadence", "parking-permits", "m1", "0", "--as", cast.manager.email, field="days")
     _refused(capsys, "measure", "cadence", "parking-permits", "m1", "7", "--as", cast.team_member.email)
 

@@ -124,12 +124,12 @@ class TestTheFitnessDemoAsLoaded(TestCase):
         assert quarterly.cadence_days == 92 and quarterly.count == 4 and quarterly.latest_value == 0
 
     def test_targets_are_met_and_missed_and_two_series_are_stale(self):
-        overview = queries.fitness_overview().exclude(version__service__lifecycle_stage=Lifecycle.DECOMMISSIONED)
+        overview = queries.fitness_overview().exclude(service__lifecycle_stage=Lifecycle.DECOMMISSIONED)
         statuses = Counter(m.status for m in overview)
         assert statuses[queries.MET] > statuses[queries.MISSED] >= 10
         assert statuses[queries.NO_TARGET] >= 20
         assert statuses[queries.NO_DATA] == 2  # Warm spaces finder's two metrics
-        stale = {(m.version.service.name, m.key) for m in queries.fitness_overview(status="stale")}
+        stale = {(m.service.name, m.metric_key) for m in queries.fitness_overview(status="stale")}
         assert stale == {("Data warehouse", "purpose-recorded"), ("Maps and location", "current-layers")}
         assert queries.network_fitness_counts()["stale"] == 2
         # the January outage shows in the billing service's series, with its note
@@ -138,7 +138,7 @@ class TestTheFitnessDemoAsLoaded(TestCase):
         assert lag.value == 1860 and "31 hours" in lag.note
         # a manager sees their own services' missed targets and stale series
         items = queries.person_fitness_items(Person.objects.get(email="femi.adeyemi@northbridge.example"))
-        assert {m.key for m in items["stale"]} == {"purpose-recorded", "current-layers"}
+        assert {m.metric_key for m in items["stale"]} == {"purpose-recorded", "current-layers"}
 
     def test_values_stay_within_their_units(self):
         percent = Metric.objects.filter(version__service__current_version__isnull=False, unit="%")

@@ -20,7 +20,7 @@ from osom.core import actions as core
 from osom.core.audit import verify_chain
 from osom.core.errors import Conflict, InvalidInput
 from osom.core.models import AuditEvent, Person, Role
-from osom.fitness.models import ConsumptionShare, Measurement, MetricSeries
+from osom.fitness.models import MET, MISSED, NO_DATA, NO_TARGET, ConsumptionShare, Measurement, MetricSeries, status_of
 from osom.fitness.queries import capital_flow_for
 from osom.learning.models import CorrectionOfError, CorrectiveAction, DoctrineRating
 from osom.lifecycle.models import Assessment, AssessmentStatus, Spend
@@ -119,7 +119,7 @@ def test_some_small_cycles_and_mostly_acyclic(organisation):
 def test_measurement_series_match_measurements(organisation):
     series = {(s.service_id, s.metric_key): s for s in MetricSeries.objects.all()}
     grouped = Measurement.objects.values("service_id", "metric_key").annotate(n=Count("pk"), last=Max("period_end"))
-    assert len(grouped) == len(series) > 0
+    assert len(grouped) == len([s for s in series.values() if s.count]) > 0
     for row in grouped:
         s = series[(row["service_id"], row["metric_key"])]
         assert s.count == row["n"] and s.latest_end == row["last"]
@@ -133,6 +133,23 @@ def test_measurement_series_match_measurements(organisation):
         keys[service_id].add(key)
     assert all(key in keys[service_id] for service_id, key in series)
     assert MetricSeries.objects.filter(cadence_days=7, count__gte=40).exists()  # a year of weekly values
+
+
+def test_every_metric_of_a_current_contract_has_its_series_with_its_status(organisation):
+    metrics = Metric.objects.filter(version__service__current_version=F("version")).select_related("version__service")
+    series = {(s.service_id, s.metric_key): s for s in MetricSeries.objects.all()}
+    assert len(series) == metrics.count()
+    statuses = Counter()
+    for metric in metrics:
+        service = metric.version.service
+        s = series[(service.pk, metric.key)]
+        running = service.lifecycle_stage != Lifecycle.DECOMMISSIONED
+        assert (s.metric_id, s.current, s.service_name, s.stage, s.position, s.target, s.direction) == (
+            metric.pk, running, service.name, service.lifecycle_stage, metric.position, metric.target, metric.direction)
+        assert s.status == status_of(s.latest_value, metric.target, metric.direction)
+        statuses[s.status] += 1
+    # every status occurs: met and missed targets, metrics without one, metrics not yet reported
+    assert set(statuses) == {MET, MISSED, NO_TARGET, NO_DATA}, statuses
 
 
 def test_assessments_reports_and_learning(organisation):

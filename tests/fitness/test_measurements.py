@@ -147,7 +147,8 @@ def test_a_cadence_set_before_any_value_is_kept_when_values_arrive(cast):
     s = series(cast.service)
     assert (s.cadence_days, s.count, s.due_on) == (90, 1, LAST_MONTH[1] + dt.timedelta(days=90))
     event = AuditEvent.objects.filter(verb="set_measurement_cadence").get()
-    assert (event.before, event.after) == (None, {"days": 90})
+    # the series exists from the moment its metric entered the contract, at the default cadence
+    assert (event.before, event.after) == ({"days": MetricSeries.DEFAULT_CADENCE_DAYS}, {"days": 90})
 
 
 # --- status against the target ----------------------------------------------------------------
@@ -181,7 +182,9 @@ def test_service_fitness_gives_each_metric_its_latest_value_status_and_history(c
     m1, m2 = views
     assert (m1.series.latest_value, m1.status, m1.stale) == (Decimal("94"), MISSED, False)
     assert [p.value for p in m1.points] == [Decimal("90"), Decimal("96"), Decimal("94")], "oldest first"
-    assert (m2.series, m2.status, m2.stale, m2.points, m2.cadence_days) == (None, NO_DATA, False, [], 31)
+    # a metric with no value yet has its series, empty, from the moment the contract was approved
+    assert (m2.series.count, m2.series.latest_value, m2.status, m2.stale, m2.points, m2.cadence_days) == (
+        0, None, NO_DATA, False, [], 31)
     assert [p.value for p in queries.service_fitness(libraries, today=TODAY, points=2)[0].points] == [
         Decimal("96"), Decimal("94")], "the last points only"
     measured(cast, "97", service=libraries, period=LAST_MONTH, replace=True)
@@ -223,7 +226,7 @@ def network(cast):
 
 
 def _names(rows) -> list[str]:
-    return [row.version.service.name for row in rows]
+    return [row.service.name for row in rows]
 
 
 @pytest.mark.parametrize("status,shown", [
@@ -240,8 +243,8 @@ def test_the_fitness_overview_filters_by_status(network, status, shown):
 
 
 def test_the_fitness_overview_carries_the_latest_value_and_filters_by_name_and_stage(network):
-    rows = {row.version.service.name: row for row in queries.fitness_overview(today=TODAY)}
-    assert (rows["Identity"].latest_value, rows["Identity"].status, rows["Identity"].reported) == (
+    rows = {row.service.name: row for row in queries.fitness_overview(today=TODAY)}
+    assert (rows["Identity"].latest_value, rows["Identity"].status, rows["Identity"].count) == (
         Decimal("80"), MISSED, 1)
     assert rows["Libraries"].due_on < TODAY and rows["Bin collection"].latest_value is None
     assert _names(queries.fitness_overview(q="ident", today=TODAY)) == ["Identity"]

@@ -50,12 +50,12 @@ def test_a_page_of_the_fitness_overview_makes_two_queries(cast, n, django_assert
         if i % 2:
             _history(cast, service, 2)
     for status in ("", "missed", "stale"):
-        # 1. how many rows match (for the pages); 2. the page, with each row's service, its manager and series
+        # 1. how many rows match (for the pages); 2. the page's series, with each one's metric, service and manager
         with django_assert_num_queries(2):
             # (a hundred days on, so that the series reported have all become late)
             page = Paginator(queries.fitness_overview(status=status, today=TODAY + dt.timedelta(days=100)), 10).page(1)
-            rows = [(m.version.service.name, m.version.service.manager.name, m.latest_value, m.status, m.due_on)
-                    for m in page.object_list]
+            rows = [(s.service.name, s.service.manager.name, s.metric.name, s.latest_value, s.status, s.due_on)
+                    for s in page.object_list]
         assert len(rows) == min(10, page.paginator.count) and rows
     assert Paginator(queries.fitness_overview(today=TODAY), 10).count == n + 2
 
@@ -67,7 +67,7 @@ def test_a_managers_fitness_items_make_one_query(cast, n, django_assert_num_quer
     # 1. the manager's metrics that missed their target or are late, with their services
     with django_assert_num_queries(1):
         items = queries.person_fitness_items(cast.manager, today=TODAY)
-        names = [m.version.service.name for m in items["missed"]]
+        names = [s.service.name for s in items["missed"]]
     assert len(names) == n
 
 

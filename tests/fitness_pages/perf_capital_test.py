@@ -101,16 +101,16 @@ def test_the_fitness_statuses_read_through_the_join_are_those_of_each_metric(cas
     measure(cast, "97", service=cast.service)  # target 95, higher is better: met
     measure(cast, "50", service=cast.other_service, actor=cast.other_manager)  # missed
     measure(cast, "99", service=third, back=4)  # met, but a monthly series three months late: stale
-    rows = {m.version.service.name: m for m in queries.fitness_overview()}
+    rows = {m.service.name: m for m in queries.fitness_overview()}
     assert {name: m.status for name, m in rows.items()} == {
         "Identity": queries.MISSED, "Parking permits": queries.MET, "Third service": queries.MET}
     for m in rows.values():
-        metric = Metric.objects.get(pk=m.pk)
+        metric = Metric.objects.get(pk=m.metric_id)
         assert m.status == queries.status_of(m.latest_value, metric.target, metric.direction)
-    assert rows["Parking permits"].latest_value == Decimal("97") and rows["Parking permits"].reported == 1
-    assert [m.version.service.name for m in queries.fitness_overview(status="stale")] == ["Third service"]
+    assert rows["Parking permits"].latest_value == Decimal("97") and rows["Parking permits"].count == 1
+    assert [m.service.name for m in queries.fitness_overview(status="stale")] == ["Third service"]
     assert queries.network_fitness_counts() == {"missed": 1, "stale": 1}
-    # a service with no series at all has no data
+    # a service that has reported nothing has no data
     fourth = factories.service(cast.executive, "Fourth service", manager=cast.manager)
     assert [m.status for m in queries.fitness_overview(q="Fourth")] == [queries.NO_DATA]
     assert fourth.pk
@@ -120,7 +120,6 @@ def test_the_fitness_rows_carry_the_service_but_not_its_contract_text(cast, djan
     measure(cast, "97", service=cast.service)
     with django_assert_num_queries(1):
         rows = list(queries.fitness_overview())
-        names = [(m.version.service.name, m.version.service.manager and m.version.service.manager.name,
-                  m.version.number) for m in rows]
-    assert ("Parking permits", cast.manager.name, 1) in names
-    assert "purpose" in rows[0].version.get_deferred_fields() and "how_measured" in rows[0].get_deferred_fields()
+        names = [(m.service.name, m.service.manager and m.service.manager.name, m.metric.name) for m in rows]
+    assert ("Parking permits", cast.manager.name, "Parking permits outcome 1") in names
+    assert "how_measured" in rows[0].metric.get_deferred_fields()

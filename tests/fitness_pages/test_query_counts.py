@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.http import HttpResponse
@@ -100,3 +102,45 @@ def test_the_network_pages_make_the_same_queries_however_large_the_network(cast,
     else:
         assert grown.count('class="fx-chart__dot"') >= 2
 
+
+
+NETWORK_FITNESS_READS = {
+    "page": "/fitness/", "page, missed targets": "/fitness/?status=missed",
+    "page, discovery": "/fitness/?stage=discovery", "page, late series": "/fitness/?status=stale",
+    "API list": "/api/v1/fitness", "API list, missed targets": "/api/v1/fitness?status=missed",
+    "the executive's dashboard": "/dashboard/",
+}
+
+
+@pytest.mark.parametrize("read", list(NETWORK_FITNESS_READS))
+def test_the_network_fitness_page_api_list_and_dashboard_counts_make_the_same_queries_at_any_size(cast, client, read):
+    """Counts by status, the page's rows and the executive's missed targets and late series
+    read the series' indexes: as many queries for twenty services as for two."""
+    from osom.core.actions import issue_api_token
+
+    _world(cast)
+    url = NETWORK_FITNESS_READS[read]
+    if url.startswith("/api/"):
+        _token, raw = issue_api_token(actor=cast.executive, person=cast.executive, label="Counting", days=1)
+        headers = {"Authorization": f"Bearer {raw}"}
+    else:
+        client.force_login(cast.executive)
+        headers = {}
+
+    def read_it() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.content[:300])
+        return len(ctx.captured_queries), response.content.decode()
+
+    read_it()  # the session and the organisation's settings are read once, then cached
+    small, body = read_it()
+    _grow(cast, 2, 20)
+    large, grown = read_it()
+    assert small == large, (read, small, large)
+    # the larger network is really read (the values recorded are a month old: none is late yet)
+    if "dashboard" in read:
+        missed = [int(re.search(r"<strong>(\d+)</strong> missed target", page).group(1)) for page in (body, grown)]
+        assert missed == [2, 8], missed  # the services whose latest value, 91 + i % 10, falls short of 95
+    elif "late series" not in read:
+        assert "Service 12" in grown and "Service 12" not in body

@@ -262,10 +262,10 @@ def test_the_manager_sets_a_cadence_and_the_series_goes_stale_by_it(cast, client
     response = client.post(url, {"days": "0"})
     assert response.status_code == 200 and "from 1 to 400" in response.content.decode()
     assert 'id="id_days_error"' in response.content.decode()
-    assert MetricSeries.objects.get(metric_key="m1").cadence_days == 31
+    assert MetricSeries.objects.get(service=cast.service, metric_key="m1").cadence_days == 31
     response = client.post(url, {"days": "1"})
     assert response.status_code == 302
-    series = MetricSeries.objects.get(metric_key="m1")
+    series = MetricSeries.objects.get(service=cast.service, metric_key="m1")
     # due the day after the end of the month two months ago: always past
     assert series.cadence_days == 1 and series.due_on == months_ago(1)[0]
     body = _get(client, reverse("fitness:service", args=[cast.service.slug]))

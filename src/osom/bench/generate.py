@@ -11,7 +11,8 @@ with ``bulk_create`` in batches inside one transaction, assigning primary keys i
 rows can name each other before they are written (foreign keys are checked when the
 transaction commits). Everything the actions keep true is kept true here: each service's
 current version is its latest approved one, versions are numbered from 1, needs, metrics
-and dependencies belong to versions, each metric series agrees with its measurements, and
+and dependencies belong to versions, each metric series agrees with its measurements and every
+metric of a current contract has one, carrying its status against the contract's target, and
 every provider's consumption shares add up to at most 1. Rows are made service by service
 in chunks, so memory stays bounded whatever the size. One audit event records the whole
 act. The same seed gives the same organisation (on the same day: dates count back from
@@ -157,7 +158,7 @@ class _Writer:
     values (``row``), which skip building a model object for each. On SQLite a batch is
     one ``executemany`` of the table's INSERT; Django's ``bulk_create`` spends most of its
     time turning each value into SQL, several times over what SQLite takes to store it.
-    Elsewhere (PostgreSQL) batches go through ``bulk_create``."""
+    On PostgreSQL a batch is streamed with ``COPY``. Elsewhere batches go through ``bulk_create``."""
 
     def __init__(self):
         self.pending: dict[type[models.Model], list] = {}
@@ -197,6 +198,8 @@ class _Writer:
                 continue
             if connection.vendor == "sqlite":
                 self._insert(m, rows)
+            elif connection.vendor == "postgresql":
+                self._copy(m, rows)
             else:
                 m.objects.bulk_create([m(**r) if isinstance(r, dict) else r for r in rows], batch_size=BATCH_SIZE)
             self.counts[m._meta.label] += len(rows)
@@ -218,6 +221,20 @@ class _Writer:
                f"VALUES ({', '.join(['%s'] * len(fields))})")
         with connection.cursor() as cursor:
             cursor.executemany(sql, [values(obj) for obj in rows])
+
+    def _copy(self, model, rows: list) -> None:
+        """PostgreSQL's COPY: each value prepared by its field as a save would prepare it,
+        then streamed to the server with the rest of the batch."""
+        fields = model._meta.local_concrete_fields
+        names = [f.attname for f in fields]
+        defaults = {f.attname: f.get_default() for f in fields}
+        quote = connection.ops.quote_name
+        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for obj in rows:
+                raw = [obj[n] if n in obj else defaults[n] for n in names] if isinstance(obj, dict) \
+                    else [getattr(obj, n) for n in names]
+                copy.write_row([f.get_db_prep_save(v, connection) for f, v in zip(fields, raw)])
 
     def reset_sequences(self) -> None:
         # keys were given explicitly: PostgreSQL's sequences must be moved past them
@@ -966,8 +983,11 @@ def generate_organisation(*, services: int, seed: int = 1, years: int = 5, progr
         gen.maps()
         gen.w.flush()
         gen.w.reset_sequences()
-        from osom.search.index import rebuild as rebuild_search_index  # the rows above were written without saving models
+        # the rows above were written without saving models: what their saves keep in step is made here
+        from osom.fitness.series import sync_all as sync_metric_series
+        from osom.search.index import rebuild as rebuild_search_index
 
+        gen.w.counts[MetricSeries._meta.label] += sync_metric_series()
         rebuild_search_index()
         counts = {label.split(".")[-1]: n for label, n in sorted(gen.w.counts.items())}
         audit.record(None, "generate_organisation", organisation, authority=None,

@@ -24,6 +24,7 @@ from osom.network.stages import Evolution, Lifecycle, UserType
 
 from . import expressions
 from .models import Aggregation, ConsumptionShare, IngestToken, Measurement, MetricSeries, PeriodVolume
+from .series import attach as attach_series
 from .standard import standard_measure
 
 __all__ = [
@@ -212,7 +213,9 @@ def _store(service: Service, rows: list[_Row], *, source: str, actor: Person | N
 
 def _refresh_series(service: Service, keys) -> None:
     for key in sorted(keys):
-        series, _ = MetricSeries.objects.select_for_update(no_key=True).get_or_create(service=service, metric_key=key)
+        series, created = MetricSeries.objects.select_for_update(no_key=True).get_or_create(service=service, metric_key=key)
+        if created:  # a metric's series is made when it enters the current contract; this one takes what it can
+            attach_series(series, service)
         series.refresh()
         series.save()
 
@@ -423,6 +426,8 @@ def set_measurement_cadence(*, actor: Person, service: Service, metric_key: str,
     with transaction.atomic():
         cadence, created = MetricSeries.objects.select_for_update(no_key=True).get_or_create(
             service=service, metric_key=key, defaults={"cadence_days": number})
+        if created:
+            attach_series(cadence, service)
         before = None if created else {"days": cadence.cadence_days}
         cadence.cadence_days = number
         cadence.refresh()

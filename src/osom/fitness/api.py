@@ -403,10 +403,11 @@ def network_fitness(request: HttpRequest, filters: Query[FitnessFilters]):
     qs = queries.fitness_overview(status=filters.status or "", q=filters.q.strip(), stage=filters.stage or "",
                                   today=today)
     result = page(qs, filters)
-    items = [{"service": m.version.service, "key": m.key, "name": m.name, "unit": m.unit, "direction": m.direction,
-              "target": decimal_text(m.target), "latest_value": decimal_text(m.latest_value),
-              "latest_end": m.latest_end, "due_on": m.due_on, "status": m.status,
-              "stale": bool(m.due_on and m.due_on < today), "count": m.reported or 0} for m in result["items"]]
+    items = [{"service": s.service, "key": s.metric_key, "name": s.metric.name, "unit": s.metric.unit,
+              "direction": s.metric.direction, "target": decimal_text(s.metric.target),
+              "latest_value": decimal_text(s.latest_value), "latest_end": s.latest_end, "due_on": s.due_on,
+              "status": s.status, "stale": bool(s.due_on and s.due_on < today), "count": s.count}
+             for s in result["items"]]
     return {"items": items, "count": result["count"], "next_cursor": result["next_cursor"]}
 
 

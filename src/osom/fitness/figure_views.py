@@ -49,37 +49,50 @@ def _page(request, qs):
     return Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+class _Counted:
+    """Rows whose number is known already (the counts by status say it), so that the pager
+    does not count them again."""
+
+    def __init__(self, qs, count: int):
+        self.qs, self.number = qs, count
+
+    def count(self) -> int:
+        return self.number
+
+    def __getitem__(self, key):
+        return self.qs[key]
+
+
 # ---------------------------------------------------------------- the network's fitness
 
 def overview(request):
     """Every metric of every current contract with its latest value and status: counts per
     status at the top (each a filter), then the metrics a page at a time. A fixed number of
-    queries whatever the size of the network; htmx asks for the results alone."""
+    queries whatever the size of the network, each reading an index of the series (a
+    search for words excepted); htmx asks for the results alone."""
     form = OverviewFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate()
     q, stage, status = filters.get("q", ""), filters.get("stage", ""), filters.get("status", "")
-    base = queries.fitness_overview(q=q, stage=stage, today=today).exclude(
-        version__service__lifecycle_stage=Lifecycle.DECOMMISSIONED)
-    counts = {row["status"]: row["n"] for row in base.order_by().values("status").annotate(n=Count("pk"))}
-    counts["stale"] = base.filter(due_on__lt=today).count()
-    rows = queries.fitness_overview(q=q, stage=stage, status=status, today=today).exclude(
-        version__service__lifecycle_stage=Lifecycle.DECOMMISSIONED)
-    page = _page(request, rows)
+    counts = queries.fitness_counts(q=q, stage=stage, today=today)
+    total = sum(counts.get(k, 0) for k in STATUS_LABELS)  # every metric has one of these statuses
+    rows = queries.fitness_overview(q=q, stage=stage, status=status, today=today)
+    page = _page(request, _Counted(rows, counts.get(status, 0) if status else total))
     currency = organisation_for(request).currency
     items = []
-    for metric in page.object_list:
+    for series in page.object_list:
+        metric = series.metric
         items.append({
-            "metric": metric, "service": metric.version.service, "status": metric.status,
-            "status_class": metric.status.replace(" ", "-"), "status_label": STATUS_LABELS[metric.status],
-            "stale": bool(metric.due_on and metric.due_on < today), "due_on": metric.due_on,
-            "latest": format_value(metric.latest_value, metric.unit, currency), "latest_end": metric.latest_end,
+            "metric": metric, "service": series.service, "status": series.status,
+            "status_class": series.status.replace(" ", "-"), "status_label": STATUS_LABELS[series.status],
+            "stale": bool(series.due_on and series.due_on < today), "due_on": series.due_on,
+            "latest": format_value(series.latest_value, metric.unit, currency), "latest_end": series.latest_end,
             "target": target_text(metric, currency),
         })
     tiles = [{"key": key, "label": STATUS_LABELS.get(key, "Stale"), "count": counts.get(key, 0),
               "class": key.replace(" ", "-")} for key in STATUS_ORDER]
     context = {"nav": "fitness", "sub": "overview", "form": form, "page": page, "items": items, "tiles": tiles,
-               "status": status, "filtered": bool(q or stage or status), "total": sum(counts.get(k, 0) for k in STATUS_LABELS)}
+               "status": status, "filtered": bool(q or stage or status), "total": total}
     if request.htmx and request.htmx.target == "fx-results":
         return render(request, "fitness/_overview_results.html", context)
     return render(request, "fitness/overview.html", context)

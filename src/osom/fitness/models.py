@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
 
 from osom.core.models import Person
-from osom.network.models import Service
+from osom.network.models import Metric, Service
 
-__all__ = ["Measurement", "MetricSeries", "IngestToken", "ConsumptionShare", "PeriodVolume", "Aggregation"]
+__all__ = ["MET", "MISSED", "NO_TARGET", "NO_DATA", "status_of", "Measurement", "MetricSeries", "IngestToken",
+           "ConsumptionShare", "PeriodVolume", "Aggregation"]
 
 
 class Measurement(models.Model):
@@ -55,13 +57,35 @@ class Measurement(models.Model):
         return f"{self.service} {self.metric_key} {self.period_start}..{self.period_end} = {self.value}"
 
 
+MET, MISSED, NO_TARGET, NO_DATA = "met", "missed", "no target", "no data"
+
+
+def status_of(value: Decimal | None, target: Decimal | None, direction: str) -> str:
+    """Met, missed, no target or no data: the latest value read against the contract."""
+    if value is None:
+        return NO_DATA
+    if target is None:
+        return NO_TARGET
+    if direction == "lower":
+        return MET if value <= target else MISSED
+    return MET if value >= target else MISSED
+
+
 class MetricSeries(models.Model):
     """The state of one metric's series for one service, kept up to date by every write of
     its measurements: the latest value, when the next is due (its cadence after the end of
-    the latest period), and how many there are. Lists of missed targets and stale series
-    read this table instead of searching the measurements."""
+    the latest period), and how many there are.
+
+    Every metric of a service's current contract has its series, with no values yet if none
+    was reported, and the series carries what the network's fitness reads need: the
+    metric of the current contract with its target and direction, whether it counts (its
+    service is not decommissioned), the service's name and stage, and the status of the
+    latest value against the target. :mod:`osom.fitness.series` keeps these in step with
+    the contract and the service; :meth:`refresh` with the measurements. Counts by status
+    and a page of the network's metrics then read an index instead of every metric."""
 
     DEFAULT_CADENCE_DAYS = 31
+    STATUSES = [(MET, "Met"), (MISSED, "Missed"), (NO_TARGET, "No target"), (NO_DATA, "No data")]
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="metric_series")
     metric_key = models.SlugField(max_length=80)
@@ -71,10 +95,35 @@ class MetricSeries(models.Model):
     latest_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     latest_start = models.DateField(null=True, blank=True)
     latest_end = models.DateField(null=True, blank=True)
-    due_on = models.DateField(null=True, blank=True, db_index=True, help_text="When the next value is due")
+    due_on = models.DateField(null=True, blank=True, help_text="When the next value is due")
+    # Copied from the current contract and the service (osom.fitness.series). A series
+    # points at a metric of an approved version, which is never deleted: nothing is done on
+    # delete, and the database refuses to delete a metric a series points at.
+    metric = models.OneToOneField(Metric, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                  related_name="fitness_series",
+                                  help_text="The metric of the service's current contract; empty when it has none")
+    current = models.BooleanField(default=False, help_text="A metric of the current contract of a running service")
+    service_name = models.CharField(max_length=150, blank=True)
+    stage = models.CharField(max_length=20, blank=True, help_text="The service's lifecycle stage")
+    position = models.PositiveIntegerField(default=0, help_text="The metric's place in the contract")
+    target = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    direction = models.CharField(max_length=10, blank=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=NO_DATA,
+                              help_text="The latest value against the current target")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["service", "metric_key"], name="one_series_per_metric")]
+        # A page of the network's metrics in the order shown, all of them or those of one
+        # status, one stage or both, and the counts by status and of late series, each read
+        # from an index of the series that count. The indexes are partial (``current``):
+        # SQLite uses one for a query asking for ``current``, which it does not read as an
+        # equality otherwise.
+        indexes = [
+            models.Index(fields=[*fields, "service_name", "position", "id"], condition=models.Q(current=True), name=name)
+            for name, fields in (("series_page", []), ("series_status_page", ["status"]),
+                                 ("series_stage_page", ["stage"]), ("series_stage_status_page", ["stage", "status"]))
+        ] + [models.Index(fields=fields, condition=models.Q(current=True), name=name)
+             for name, fields in (("series_due", ["due_on"]), ("series_stage_due", ["stage", "due_on"]))]
 
     def refresh(self) -> None:
         """Recompute from the measurements (called inside the writing transaction)."""
@@ -85,6 +134,7 @@ class MetricSeries(models.Model):
         self.latest_start = latest.period_start if latest else None
         self.latest_end = latest.period_end if latest else None
         self.due_on = latest.period_end + timedelta(days=self.cadence_days) if latest else None
+        self.status = status_of(self.latest_value, self.target, self.direction)
 
 
 def _digest(raw: str) -> str:

@@ -11,33 +11,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, CharField, F, FilteredRelation, Q, Sum, Value, When, Window
+from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from osom.network.models import Metric, Service
+from osom.network.stages import Lifecycle
 
 from . import expressions
-from .models import Aggregation, ConsumptionShare, Measurement, MetricSeries, PeriodVolume
+from .models import (
+    MET, MISSED, NO_DATA, NO_TARGET, Aggregation, ConsumptionShare, Measurement, MetricSeries, PeriodVolume, status_of,
+)
 
 __all__ = [
     "MET", "MISSED", "NO_TARGET", "NO_DATA", "status_of", "service_fitness", "MetricView", "fitness_overview",
-    "person_fitness_items", "network_fitness_counts", "measurements_csv", "periods_for", "aggregation_values",
+    "fitness_counts", "person_fitness_items", "network_fitness_counts", "measurements_csv", "periods_for", "aggregation_values",
     "budget_periods_with_flow", "capital_flow_for", "CapitalFlowView", "FlowService",
 ]
-
-MET, MISSED, NO_TARGET, NO_DATA = "met", "missed", "no target", "no data"
-
-
-def status_of(value: Decimal | None, target: Decimal | None, direction: str) -> str:
-    """Met, missed, no target or no data: the latest value read against the contract."""
-    if value is None:
-        return NO_DATA
-    if target is None:
-        return NO_TARGET
-    if direction == "lower":
-        return MET if value <= target else MISSED
-    return MET if value >= target else MISSED
 
 
 @dataclass
@@ -81,74 +71,66 @@ def service_fitness(service: Service, *, today: dt.date | None = None, points: i
     return views
 
 
-_VERSION_TEXT = ("purpose", "benefit", "usage", "onboarding", "expectations", "support", "migration_path",
-                 "decommission_reasons", "change_note", "alteration_reason", "alteration_risk")
-
-
-def _with_series(qs):
-    """Metrics with their series' latest value, end of its period, due date and count.
-    The series is joined (one per service and metric key) rather than looked up once per
-    value, so filtering, counting and grouping by status read each series once."""
-    series = FilteredRelation("version__service__metric_series",
-                              condition=Q(version__service__metric_series__metric_key=F("key")))
-    return qs.annotate(fx_series=series).annotate(
-        latest_value=F("fx_series__latest_value"), latest_end=F("fx_series__latest_end"),
-        due_on=F("fx_series__due_on"), reported=F("fx_series__count"))
-
-
 def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: dt.date | None = None,
                      services=None):
-    """Every metric of every current contract with its latest value and status, for the
-    network's fitness page; filterable by status (met, missed, no target, no data, stale),
-    by service name and by lifecycle stage. One query for the rows (plus a count)."""
+    """Every metric of every current contract, as its series (with the metric, the
+    service and its manager), with its latest value and status, for the network's fitness
+    page; filterable by status (met, missed, no target, no data, stale), by words in the
+    service's name or the metric's name or key, and by lifecycle stage. A decommissioned
+    service's metrics are left out unless that stage is asked for: it reports nothing any
+    more, its last values are history.
+
+    The status and what the order needs are kept on each series (:mod:`osom.fitness.series`),
+    so a count reads an index and a page reads its own rows: one query for the rows
+    (plus a count), whatever the size of the network."""
     today = today or timezone.localdate()
-    qs = _with_series(Metric.objects.filter(version__service__current_version=F("version"))
-                      .select_related("version__service", "version__service__manager")
-                      # the rows show the service, not its contract's text: a page sorted out of
-                      # every metric of the network carries no more than it shows
-                      .defer("how_measured", *(f"version__{name}" for name in _VERSION_TEXT)))
-    qs = qs.annotate(status=Case(
-        When(latest_value__isnull=True, then=Value(NO_DATA)),
-        When(target__isnull=True, then=Value(NO_TARGET)),
-        When(Q(direction="lower", latest_value__gt=F("target")) | Q(direction="higher", latest_value__lt=F("target")),
-             then=Value(MISSED)),
-        default=Value(MET), output_field=CharField()))
-    if services is not None:
-        qs = qs.filter(version__service__in=services)
-    if q:
-        qs = qs.filter(Q(version__service__name__icontains=q) | Q(name__icontains=q) | Q(key__icontains=q))
-    if stage:
-        qs = qs.filter(version__service__lifecycle_stage=stage)
+    if stage == Lifecycle.DECOMMISSIONED:
+        qs = MetricSeries.objects.filter(metric__isnull=False, stage=stage)
     else:
-        # a decommissioned service reports nothing any more: its last values are history
-        qs = qs.exclude(version__service__lifecycle_stage="decommissioned")
+        qs = MetricSeries.objects.filter(current=True)
+        if stage:
+            qs = qs.filter(stage=stage)
+    qs = qs.select_related("metric", "service", "service__manager").defer("metric__how_measured")
+    if services is not None:
+        qs = qs.filter(service__in=services)
+    if q:
+        qs = qs.filter(Q(service_name__icontains=q) | Q(metric__name__icontains=q) | Q(metric_key__icontains=q))
     if status == "stale":
         qs = qs.filter(due_on__lt=today)
     elif status in (MET, MISSED, NO_TARGET, NO_DATA):
         qs = qs.filter(status=status)
-    return qs.order_by("version__service__name", "position", "pk")
+    return qs.order_by("service_name", "position", "pk")
+
+
+def fitness_counts(*, q: str = "", stage: str = "", today: dt.date | None = None) -> dict[str, int]:
+    """How many metrics of the network's fitness page have each status, and how many are
+    stale (``"stale"``), with the same filters: two queries, each counted from an index of
+    the series (but for words, which are looked for in every name)."""
+    today = today or timezone.localdate()
+    base = fitness_overview(q=q, stage=stage, today=today)
+    counts = {row["status"]: row["n"] for row in base.order_by().values("status").annotate(n=Count("pk"))}
+    counts["stale"] = base.filter(due_on__lt=today).count()
+    return counts
 
 
 def person_fitness_items(person, *, today: dt.date | None = None) -> dict:
     """What a manager's dashboard shows: their services' missed targets and stale series
-    (two queries, whatever the number of services)."""
+    (one query, whatever the number of services)."""
     today = today or timezone.localdate()
-    mine = Service.objects.filter(manager=person).exclude(lifecycle_stage="decommissioned")
-    rows = list(fitness_overview(services=mine).filter(Q(status=MISSED) | Q(due_on__lt=today))[:50])
+    rows = list(fitness_overview().filter(service__manager=person).filter(Q(status=MISSED) | Q(due_on__lt=today))[:50])
     missed = [m for m in rows if m.status == MISSED]
     stale = [m for m in rows if m.due_on and m.due_on < today]
     return {"missed": missed, "stale": stale}
 
 
 def network_fitness_counts(*, today: dt.date | None = None) -> dict:
-    """Counts of missed targets and stale series across the network, for the executive."""
+    """Counts of missed targets and stale series across the network, for the executive:
+    two counts over indexes of the series."""
     today = today or timezone.localdate()
-    overview = fitness_overview(today=today)
-    # both counted over the metrics of current contracts, as the overview they link to lists
-    # them; the series are joined, so the stale ones are found through the index on due_on
+    current = MetricSeries.objects.filter(current=True)
     return {
-        "missed": overview.filter(status=MISSED).count(),
-        "stale": overview.filter(due_on__lt=today).count(),
+        "missed": current.filter(status=MISSED).count(),
+        "stale": current.filter(due_on__lt=today).count(),
     }
 
 
