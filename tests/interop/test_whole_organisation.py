@@ -70,6 +70,24 @@ def snapshot() -> dict[str, list[dict]]:
     return out
 
 
+def catalogue() -> list[tuple]:
+    """Every index and constraint of the database, as its own catalogue defines them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # an SQLite table's definition holds its foreign keys and checks
+            cursor.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+        else:
+            cursor.execute("SELECT 'index', indexname, tablename, indexdef FROM pg_indexes "
+                           "WHERE schemaname = current_schema() "
+                           "UNION ALL SELECT 'constraint', conname, conrelid::regclass::text, pg_get_constraintdef(oid) "
+                           "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2, 3")
+        return cursor.fetchall()
+
+
+def index_names(table: str) -> set[str]:
+    return {name for kind, name, on, _ in catalogue() if kind == "index" and on == table}
+
+
 def line_of(path: Path, text: str) -> int:
     for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if text in line:
@@ -95,8 +113,11 @@ def test_the_demo_goes_out_and_back_byte_for_byte_and_row_for_row(tmp_path):
 
     empty_the_database()
     assert not Person.objects.exists() and not AuditEvent.objects.exists()
+    indexes_and_keys = catalogue()
     report = import_organisation(path=tmp_path / "first")
     assert report.created["services"] == before["network.service"].__len__()
+    # the indexes and keys dropped for the load were all made again, exactly as they were
+    assert catalogue() == indexes_and_keys
 
     # every row of every table as it was, ids and references included
     assert snapshot() == before
@@ -279,11 +300,14 @@ def test_a_dry_run_reads_and_checks_everything_and_writes_nothing(exported):
 def test_an_import_failing_half_way_leaves_nothing(exported, monkeypatch):
     written = []
     real = whole_import._insert
+    before = catalogue()
+    during = []
 
     def insert_then_fail(loaded, naturals, progress=None):
         real(loaded, naturals)
         written.append(loaded.table.label)
         if loaded.table.label == "learning.doctrinerating":
+            during.extend(catalogue())
             raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(whole_import, "_insert", insert_then_fail)
@@ -292,6 +316,81 @@ def test_an_import_failing_half_way_leaves_nothing(exported, monkeypatch):
     assert "network.service" in written  # people and services were written before it failed
     assert_nothing_written()
     assert not Assessment.objects.exists()
+    # the services' secondary indexes were dropped for the load; they are back, as is the rest
+    dropped = {row for row in before if row[0] == "index" and row[2] == "network_service"} - set(during)
+    assert dropped and all(row[3] for row in dropped)
+    assert catalogue() == before
+
+
+@pytest.mark.django_db
+def test_a_rule_checked_only_when_an_index_is_made_again_refuses_the_import(exported):
+    """Two measurements of a service with the same record id: the unique index saying so is
+    conditional (it leaves out empty ids), so only the database checks it, when the load
+    makes it again. The index is there afterwards, and nothing was written."""
+    measurements = exported / "fitness" / "measurements.csv"
+    header = measurements.read_text().splitlines()[0]
+    row = ("{n},parking-permits,m1,2026-0{n}-01,2026-0{n}-28,97.5000,2026-0{n}-28T06:00:00+00:00,ingest,same-id,,"
+           "max@example.org,2026-0{n}-28T06:00:00+00:00\n")
+    measurements.write_text(header + "\n" + row.format(n=1) + row.format(n=2))
+    before = catalogue()
+    assert "one_measurement_per_record_id" in index_names("fitness_measurement")
+    with pytest.raises(InvalidInput) as caught:
+        import_organisation(path=exported)
+    assert caught.value.message.startswith("The database refused the records, and nothing was written")
+    assert_nothing_written()
+    assert catalogue() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_checks_every_reference_again_before_it_commits(exported, monkeypatch):
+    """On SQLite the foreign keys are not checked row by row during the load, and on
+    PostgreSQL they are dropped and added again: either way the database checks them all
+    before anything is committed. (Outside a test's transaction, as the command runs.)"""
+    needs = exported / "network" / "needs.yaml"
+    text, replaced = re.subn(r"^  version: \d+$", "  version: 999999", needs.read_text(), count=1, flags=re.M)
+    assert replaced == 1
+    needs.write_text(text)
+    real = whole_import._check
+    monkeypatch.setattr(whole_import, "_check", lambda everything, problems: real(everything, whole_import.Problems()))
+    before = catalogue()
+    with pytest.raises(InvalidInput) as caught:
+        import_organisation(path=exported)
+    assert caught.value.message.startswith("The database refused the records, and nothing was written")
+    assert_nothing_written()
+    assert catalogue() == before
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # and checked row by row again
+            assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+@pytest.mark.django_db
+def test_files_laid_out_otherwise_are_read_record_by_record_to_the_same_records(tmp_path):
+    """Files as the export writes them are read column by column; files written otherwise
+    (by hand, or by another tool) are read record by record: the organisation comes back
+    the same either way."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        load_demo()
+    folder = tmp_path / "org"
+    export_organisation(path=folder)
+    before = snapshot()
+    # YAML: the first record's fields in another order, and a comment between two records
+    services = folder / "network" / "services.yaml"
+    text = services.read_text()
+    first = re.search(r"^- id: (\d+)\n  slug: (.+)$", text, flags=re.M)
+    text = text.replace(first.group(0), f"- slug: {first.group(2)}\n  id: {first.group(1)}", 1)
+    text = re.sub(r"^- id: ", "# written by hand\n- id: ", text, count=1, flags=re.M)
+    services.write_text(text)
+    # CSV: the columns in another order
+    measurements = folder / "fitness" / "measurements.csv"
+    with open(measurements, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) > 1000
+    with open(measurements, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([list(reversed(row)) for row in rows])
+
+    empty_the_database()
+    import_organisation(path=folder)
+    assert snapshot() == before
 
 
 # ---------------------------------------------------------------- the command

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import yaml
 
-from osom.interop.yamltext import fast_load, record
+from osom.interop.yamltext import Unusual, columns, fast_load, record, value
 
 AWKWARD = [
     "plain words", "yes", "No", "on", "null", "~", "12", "-5", "0", "007", "1.5", "1e3", ".inf", "2026-01-01",
@@ -63,3 +64,51 @@ def test_numbers_in_json_read_back_as_numbers_and_deeper_indents_go_to_a_general
     assert [item["json"] for item in yaml.safe_load(written)] == values
     # a literal block indented further than the writer indents is measured as YAML measures it
     assert fast_load("- id: 1\n  body: |\n      hello\n      world\n") is None
+
+
+NAMES = ["id", "text", "listed", "none", "nothing", "flag", "json"]
+
+
+def by_records(found, names):
+    columns, starts = found
+    return [dict(zip(names, values)) for values in zip(*[[value(v) for v in column] for column in columns])], list(starts)
+
+
+def test_the_column_reader_reads_what_the_writer_writes_as_the_quick_reader_does():
+    for seed in (11, 12):
+        written = "# a header\n" + "".join(record(r) for r in records(corpus(seed=seed)))
+        found = columns(written, NAMES)
+        assert found is not None
+        items, starts = by_records(found, NAMES)
+        assert (items, starts) == fast_load(written)
+        assert any("\n" in item["text"] for item in items)  # literal blocks among them
+    # records with one value a line: their lines counted without looking at each
+    plain = "".join(record([("id", n), ("name", f"n{n}")]) for n in range(5))
+    assert by_records(columns(plain, ["id", "name"]), ["id", "name"]) == fast_load(plain)
+
+
+def test_the_column_reader_hands_any_other_layout_to_the_record_reader():
+    usual = "- id: 1\n  name: a\n- id: 2\n  name: b\n"
+    assert columns(usual, ["id", "name"]) is not None
+    for text in [
+        "- name: a\n  id: 1\n",  # another order
+        "- id: 1\n- id: 2\n  name: b\n",  # a field missing
+        "- id: 1\n  name: a\n  more: x\n",  # a field more
+        "- id: 1\n  name: a\n# a comment\n- id: 2\n  name: b\n",  # a comment between records
+        "- id: 1\n  name: a\n\n- id: 2\n  name: b\n",  # a blank line between records
+        "- id: 1\n  name: a\n- id: 2\n  name: b",  # no line break at the end
+        "id: 1\n- id: 1\n  name: a\n",  # not a comment before the first
+        "[]\n",
+    ]:
+        assert columns(text, ["id", "name"]) is None, text
+    # a value YAML reads otherwise, or laid out otherwise: not read here, never misread
+    for text in ["- id: 1\n  name: 1.5\n", "- id: 1\n  name: 'x'\n", "- id: 1\n  name: yes\n", "- id: 1\n  name:\n",
+                 "- id: 1\n  name: \n", "- id: 1\n  name: |\n\n- id: 2\n  name: b\n", "- id: 1\n  name: |+\n    x\n",
+                 "- id: 1\n  name: |\n      deeper\n", "- id: 1\n  name: x\r\n"]:
+        found = columns(text, ["id", "name"])
+        with pytest.raises(Unusual):
+            if found is None:
+                raise Unusual
+            [value(v) for column in found[0] for v in column]
+        quick = fast_load(text)
+        assert quick is None or quick[0] == yaml.safe_load(text), text

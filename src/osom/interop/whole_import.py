@@ -6,18 +6,31 @@ readable, every value of its column's type, every reference naming a record that
 folder holds, nothing twice where it must be unique. Each problem is reported with its
 file and line; if there is any, nothing is written. The load itself is one transaction
 and one audit event, so an import that fails or is stopped half-way leaves nothing.
+
+What keeps a large import quick (docs/benchmarks.md, "Moving a whole organisation"): a
+file laid out as the export writes it is read column by column, each distinct value of a
+column read once (any other file is read record by record, which is what names a
+problem's line); the tables' secondary indexes, and on PostgreSQL their foreign keys, are
+dropped for the load and made again from the database's own definitions, in the same
+transaction; and the rows go to PostgreSQL by COPY.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
+import secrets
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 
 import yaml
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
 
@@ -28,6 +41,7 @@ from osom.core.models import Organisation, Person
 from osom.core.policy import Authority
 
 from .report import ImportReport
+from . import yamltext
 from .yamltext import fast_load
 from .whole import FORMAT, MANIFEST, BadValue, Column, Table, reader, tables
 
@@ -36,6 +50,7 @@ __all__ = ["import_organisation", "read_organisation"]
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_REPORTED = 200
 INSERT_BATCH = 5000
+READ_CHUNK = 50_000  # CSV rows read at a time
 
 
 @dataclass
@@ -66,7 +81,7 @@ class Loaded:
     table: Table
     at: dict[str, int] = field(default_factory=dict)
     records: list[tuple] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    lines: list[int] | range = field(default_factory=list)
     links: dict[str, list[list]] = field(default_factory=dict)  # many-column name → per-record targets
     names: set[str] = field(default_factory=set)  # every column's name
     pairs: list | None = None  # (name, reader) of each plain column
@@ -123,6 +138,11 @@ def _read_table(root: Path, table: Table, problems: Problems) -> Loaded:
     if not target.is_file():
         problems.add(table.path, "this file is missing (an export always writes it, even when it holds nothing)")
         return loaded
+    plain = [c for c in table.columns if not c.many]
+    many = [c for c in table.columns if c.many]
+    readers = {c.name: reader(c, from_csv=table.csv) for c in plain}
+    if table.csv and _read_csv_by_columns(loaded, target, plain, readers):
+        return loaded
     try:
         text = target.read_bytes().decode("utf-8")  # as written: no line endings translated
     except UnicodeDecodeError as exc:
@@ -131,12 +151,11 @@ def _read_table(root: Path, table: Table, problems: Problems) -> Loaded:
     except OSError as exc:
         problems.add(table.path, f"cannot be read: {exc.strerror}")
         return loaded
-    plain = [c for c in table.columns if not c.many]
-    many = [c for c in table.columns if c.many]
-    readers = {c.name: reader(c, from_csv=table.csv) for c in plain}
     loaded.pairs = [(c.name, readers[c.name]) for c in plain]
     for column in many:
         loaded.links[column.name] = []
+    if not table.csv and _read_yaml_by_columns(loaded, text, plain, many, readers):
+        return loaded
     if table.csv:
         rows = csv.reader(io.StringIO(text, newline=""))
         try:
@@ -187,6 +206,87 @@ def _read_table(root: Path, table: Table, problems: Problems) -> Loaded:
             continue
         _read_record(loaded, table, raw, line, plain, many, readers, problems, (lines, line, end))
     return loaded
+
+
+def _after(first, then):
+    return lambda value: then(first(value))
+
+
+class _ColumnReader:
+    """``read`` applied to a column's values, a list of them at a time. While the values
+    repeat, each distinct one is read once and the records share what was read (only
+    where it is never changed: ``shared``); where most are new, each is read."""
+
+    def __init__(self, read, shared: bool = True):
+        self.read = read
+        self.known: dict | None = {} if shared else None
+
+    def __call__(self, raws) -> list:
+        if self.known is None:
+            return list(map(self.read, raws))
+        fresh = set(raws).difference(self.known)
+        if len(fresh) * 2 > len(raws):
+            self.known = None  # mostly new values: reading each is quicker
+            return list(map(self.read, raws))
+        read = self.read
+        self.known.update({raw: read(raw) for raw in fresh})
+        return list(map(self.known.__getitem__, raws))
+
+
+def _column_readers(plain: list[Column], readers, first=None) -> list[_ColumnReader]:
+    return [_ColumnReader(readers[c.name] if first is None else _after(first, readers[c.name]),
+                          shared=not isinstance(c.field, models.JSONField)) for c in plain]
+
+
+# The usual file, as the export writes it, is read column by column: each distinct text in a
+# column read once, and the records made from the columns. Either function gives True when
+# every record was read so, and False, with nothing kept, at anything unusual or wrong: the
+# file is then read record by record, which names each problem with its line.
+
+
+def _read_csv_by_columns(loaded: Loaded, target: Path, plain: list[Column], readers) -> bool:
+    if any(c.many for c in loaded.table.columns):
+        return False
+    columns = _column_readers(plain, readers)
+    records: list[tuple] = []
+    try:
+        # read as it streams from the file (the record-by-record reading reads the text
+        # whole): only the values are kept, a chunk of rows at a time
+        with open(target, encoding="utf-8", newline="") as file:
+            rows = csv.reader(file)
+            if next(rows, None) != [c.name for c in plain]:
+                return False
+            while chunk := list(islice(rows, READ_CHUNK)):
+                if set(map(len, chunk)) != {len(plain)}:
+                    return False
+                records += zip(*[read(raws) for read, raws in zip(columns, zip(*chunk))])
+            if rows.line_num != len(records) + 1:
+                return False  # a value over several lines: the lines are counted record by record
+    except (BadValue, csv.Error, UnicodeDecodeError, OSError):
+        return False
+    loaded.records, loaded.lines = records, range(2, len(records) + 2)
+    return True
+
+
+def _read_yaml_by_columns(loaded: Loaded, text: str, plain: list[Column], many: list[Column], readers) -> bool:
+    found = yamltext.columns(text, [c.name for c in plain] + [c.name for c in many])
+    if found is None:
+        return False
+    raw_columns, starts = found
+    try:
+        values = [read(raws) for read, raws in zip(_column_readers(plain, readers, yamltext.value),
+                                                   raw_columns)]
+        targets = [list(map(yamltext.value, raws)) for raws in raw_columns[len(plain):]]
+    except (BadValue, yamltext.Unusual):
+        return False
+    for lists in targets:
+        if not all(isinstance(v, list) and all(isinstance(x, (int, str)) and not isinstance(x, bool) for x in v)
+                   for v in lists):
+            return False
+    loaded.records, loaded.lines = list(zip(*values)), starts
+    for column, lists in zip(many, targets):
+        loaded.links[column.name] = lists
+    return True
 
 
 def _read_record(loaded: Loaded, table: Table, raw: dict, line: int, plain: list[Column], many: list[Column],
@@ -267,11 +367,11 @@ def _check(everything: dict[str, Loaded], problems: Problems) -> dict[str, dict]
     ids: dict[str, set] = {}
     naturals: dict[str, dict] = {}
     for label, loaded in everything.items():
-        pk = loaded.at["id"]
-        ids[label] = {r[pk] for r in loaded.records}
+        pk = itemgetter(loaded.at["id"])
+        ids[label] = set(map(pk, loaded.records))
         key = loaded.table.natural_key
         if key:
-            naturals[label] = {r[loaded.at[key]]: r[pk] for r in loaded.records}
+            naturals[label] = dict(zip(map(itemgetter(loaded.at[key]), loaded.records), map(pk, loaded.records)))
     for label, loaded in everything.items():
         table = loaded.table
         # one value where the model wants one
@@ -283,14 +383,17 @@ def _check(everything: dict[str, Loaded], problems: Problems) -> dict[str, dict]
             if isinstance(constraint, models.UniqueConstraint) and constraint.fields and constraint.condition is None:
                 groups.append(tuple(table.model._meta.get_field(n).attname for n in constraint.fields))
         for group in groups:
-            seen: dict[tuple, int] = {}
             places = [loaded.at[a] for a in group]
-            for index, record in enumerate(loaded.records):
-                value = tuple(record[p] for p in places)
+            values = list(map(itemgetter(*places), loaded.records))
+            if group == ("email",):
+                values = [v.lower() if isinstance(v, str) else v for v in values]
+            if len(set(values)) == len(values):
+                continue  # all different: the usual case, found at once
+            seen: dict[tuple, int] = {}
+            for index, value in enumerate(values):
+                value = value if len(places) > 1 else (value,)
                 if any(v is None for v in value):
                     continue
-                if isinstance(value[0], str) and len(group) == 1 and group[0] == "email":
-                    value = (value[0].lower(),)
                 if value in seen:
                     names = ", ".join(a.removesuffix("_id") for a in group)
                     problems.add(_where(loaded, index, group[0].removesuffix("_id")),
@@ -314,6 +417,10 @@ def _check(everything: dict[str, Loaded], problems: Problems) -> dict[str, dict]
                                          f"{column.name}: there is no {noun} {value!r} in {everything[target].table.path}")
                 continue
             place = loaded.at[column.attname]
+            named = set(map(itemgetter(place), loaded.records))
+            named.discard(None)
+            if all(map(known.__contains__, named)):
+                continue  # every one known: the usual case, found at once
             for index, record in enumerate(loaded.records):
                 value = record[place]
                 if value is not None and value not in known:
@@ -382,38 +489,121 @@ def _insert(loaded: Loaded, naturals: dict[str, dict], progress=None) -> None:
     fields = [c.field for c in plain]
     fills = []
     if table.label == "core.person":
-        # passwords are never exported: each is set anew (osom manage changepassword EMAIL)
-        from django.contrib.auth.hashers import make_password
-
+        # passwords are never exported: each is set anew (osom manage changepassword EMAIL);
+        # until then it is unusable, written as Django writes one (a mark, then random text)
         fields.append(table.model._meta.get_field("password"))
-        fills.append(lambda: make_password(None))
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column) for f in fields)
-    sql = f"INSERT INTO {quote(table.model._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
-    simple = all(p is None for p in preps) and not fills
+        fills.append(_unusable_password)
+    records = loaded.records
+    if all(p is None for p in preps) and not fills:
+        rows = records
+    else:
+        # column by column, each distinct value prepared once (values equal as Python
+        # compares them are written alike: names, dates, times all in UTC); the others as they are
+        columns = []
+        for place, (column, prep) in enumerate(zip(plain, preps)):
+            values = map(itemgetter(place), records)
+            if prep is not None:
+                values = _ColumnReader(prep, shared=not isinstance(column.field, models.JSONField))(list(values))
+            columns.append(values)
+        for make in fills:
+            columns.append([make() for _ in records])
+        rows = zip(*columns)
     pk = loaded.at["id"]
     with connection.cursor() as cursor:
-        for start in range(0, len(loaded.records), INSERT_BATCH):
-            batch = loaded.records[start:start + INSERT_BATCH]
-            if simple:
-                params = batch
-            else:
-                params = [[v if p is None else p(v) for p, v in zip(preps, record)] + [make() for make in fills]
-                          for record in batch]
-            cursor.executemany(sql, params)
+        _write_rows(cursor, table.model._meta.db_table, [f.column for f in fields], rows)
         for column in (c for c in table.columns if c.many):
             through = column.field.remote_field.through
-            source = column.field.m2m_column_name()
-            target = column.field.m2m_reverse_name()
             resolve = naturals.get(column.target._meta.label_lower) if column.key != "pk" else None
-            rows = []
-            for record, values in zip(loaded.records, loaded.links[column.name]):
-                for value in sorted(set(values), key=str):
-                    rows.append([record[pk], resolve[value] if resolve is not None else value])
-            if rows:
-                cursor.executemany(
-                    f"INSERT INTO {quote(through._meta.db_table)} ({quote(source)}, {quote(target)}) VALUES (%s, %s)",
-                    rows)
+            links = ([record[pk], resolve[value] if resolve is not None else value]
+                     for record, values in zip(loaded.records, loaded.links[column.name])
+                     for value in sorted(set(values), key=str))
+            _write_rows(cursor, through._meta.db_table,
+                        [column.field.m2m_column_name(), column.field.m2m_reverse_name()], links)
+
+
+def _unusable_password() -> str:
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
+
+
+def _write_rows(cursor, db_table: str, columns: list[str], rows) -> None:
+    """Append ``rows`` (each a sequence of values in the order of ``columns``) to a table:
+    by COPY on PostgreSQL, which parses and writes rows in bulk, and by a prepared INSERT
+    run over batches elsewhere."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    if connection.vendor == "postgresql":
+        # the driver's own cursor, outside Django's wrapper: its errors made Django's here
+        with connection.wrap_database_errors, cursor.copy(f"COPY {quote(db_table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    sql = f"INSERT INTO {quote(db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+    rows = iter(rows)
+    while batch := list(islice(rows, INSERT_BATCH)):
+        cursor.executemany(sql, batch)
+
+
+# ---- what is held back while the load writes ------------------------------------------
+
+
+def _held_back(db_tables: list[str]) -> list[tuple[str, str]]:
+    """What the load takes off these tables while it writes and puts back afterwards, read
+    from the database's own catalogue: each as (the statement removing it, the statement
+    making it again), to be removed in this order and made again in the reverse one.
+
+    On both databases, the indexes that no constraint stands on (primary keys and unique
+    fields keep theirs). On PostgreSQL, also the tables' foreign keys: a key added to a
+    full table is checked by one query, where one in place is checked row by row (on
+    SQLite, checking them is held back instead; see :func:`_foreign_keys_checked_at_the_end`)."""
+    if not db_tables:
+        return []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"AND tbl_name IN ({', '.join(['%s'] * len(db_tables))}) ORDER BY tbl_name, name", db_tables)
+            return [(f"DROP INDEX {quote(name)}", sql) for name, sql in cursor.fetchall()]
+        if connection.vendor != "postgresql":
+            return []
+        cursor.execute(
+            "SELECT k.conrelid::regclass::text, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+            "JOIN pg_class t ON t.oid = k.conrelid "
+            "WHERE k.contype = 'f' AND t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
+            "ORDER BY t.relname, k.conname", [db_tables])
+        keys = [(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}",
+                 f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+                for table, name, definition in cursor.fetchall()]
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+            "ORDER BY t.relname, 1", [db_tables])
+        return keys + [(f"DROP INDEX {name}", definition) for name, definition in cursor.fetchall()]
+
+
+def _settle_checks() -> None:
+    """On PostgreSQL, the checks of foreign keys still to be made for rows written or
+    deleted earlier in the transaction (a test's), made now: it changes no table that has
+    some pending."""
+    if connection.vendor == "postgresql":
+        connection.check_constraints()
+
+
+@contextmanager
+def _foreign_keys_checked_at_the_end():
+    """On SQLite, the foreign keys not checked row by row while the load writes: the load
+    checks them all before it commits (see :func:`_load`), so what is committed is checked
+    the same. Checked row by row, and with the tables' indexes dropped for the load, each
+    contract version written would look through every service for one naming it, as
+    long as the services name versions not yet written. SQLite turns the checks off only
+    outside a transaction; inside one (a test's), they stay on, and the load is slower."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.constraint_checks_disabled():
+        yield
 
 
 @refuses_null_characters
@@ -431,30 +621,73 @@ def import_organisation(*, actor: Person | None = None, path: Path, dry_run: boo
                            f"{people} {'person' if people == 1 else 'people'} and its services. "
                            "Create a new database (OSOM_DATA_DIR or OSOM_DATABASE_URL) and import into it.",
                            field="database")
-    everything, naturals = read_organisation(path, progress)
-    for label, loaded in everything.items():
-        if loaded.records:
-            report.count(loaded.table.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", " "), len(loaded.records))
-    if dry_run:
-        return report
-    every = list(everything.values())
-    try:
-        _load(every, naturals, path, progress)
-    except DatabaseError as exc:
-        # a rule only the database checks (a constraint across columns): nothing was written
-        raise InvalidInput(f"The database refused the records, and nothing was written: {exc}".strip(),
-                           field="path") from None
+    with _collector_paused():
+        everything, naturals = read_organisation(path, progress)
+        for label, loaded in everything.items():
+            if loaded.records:
+                report.count(loaded.table.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", " "),
+                             len(loaded.records))
+        if dry_run:
+            return report
+        every = list(everything.values())
+        try:
+            _load(every, naturals, path, progress)
+        except DatabaseError as exc:
+            # a rule only the database checks (a constraint across columns): nothing was written
+            raise InvalidInput(f"The database refused the records, and nothing was written: {exc}".strip(),
+                               field="path") from None
     return report
 
 
+@contextmanager
+def _collector_paused():
+    """Python's collector of reference cycles paused while the organisation is read and
+    written. The records are millions of tuples, none in a cycle; with the collector on,
+    it walks all of them again each time enough new ones are made, which took two fifths
+    of the time spent reading and checking. What it would have collected is collected after."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _load(every: list[Loaded], naturals: dict[str, dict], path: Path, progress) -> None:
-    with transaction.atomic():
+    filled = []
+    for loaded in every:
+        if loaded.records:
+            filled.append(loaded.table.model._meta.db_table)
+            filled += [c.field.remote_field.through._meta.db_table for c in loaded.table.columns
+                       if c.many and any(loaded.links[c.name])]
+    with _foreign_keys_checked_at_the_end(), transaction.atomic():
+        # Rows go in faster into tables without their secondary indexes, and an index made
+        # once over all the rows is smaller and made faster than one grown row by row. They
+        # are dropped and made again inside the transaction, from the database's own
+        # definitions: an import that fails leaves them as they were, and one that succeeds
+        # leaves exactly the same ones.
+        held_back = _held_back(filled)
+        _settle_checks()
+        with connection.cursor() as cursor:
+            for remove, _ in held_back:
+                cursor.execute(remove)
         for loaded in reversed(every):  # what creating the database put in
             loaded.table.model._base_manager.all()._raw_delete(connection.alias)
+        _settle_checks()
         for done, loaded in enumerate(every, start=1):
             _insert(loaded, naturals)
             if progress:
                 progress(done, len(every), f"writing {loaded.table.path}")
+        with connection.cursor() as cursor:
+            for done, (_, make) in enumerate(reversed(held_back), start=1):
+                cursor.execute(make)
+                if progress:
+                    progress(done, len(held_back), "making the indexes again")
+        # every reference was checked when read; the database checks them too before
+        # anything is committed (on SQLite its checks were held back during the load)
+        connection.check_constraints()
         if connection.vendor == "postgresql":
             statements = connection.ops.sequence_reset_sql(no_style(), [t.table.model for t in every])
             with connection.cursor() as cursor:
@@ -472,10 +705,12 @@ def _load(every: list[Loaded], naturals: dict[str, dict], path: Path, progress) 
 
 
 def _rebuild_derived() -> None:
-    """What is kept beside the records and made from them: the search index."""
-    try:
-        from osom.search.index import rebuild
-    except ImportError:
-        return
+    """What is kept beside the records and made from them: each metric series' copy of its
+    contract metric and status (an export made before the series carried them brings
+    none), and the search index."""
+    from osom.fitness.series import sync_all
+    from osom.search.index import rebuild
+
+    sync_all()
     rebuild()
 

@@ -1,4 +1,5 @@
-"""Writing the organisation's records as YAML quickly, without a general YAML library.
+"""Writing the organisation's records as YAML quickly, and reading them back, without a
+general YAML library.
 
 The records are flat: names to scalars, lists of scalars, and JSON values. Each value is
 written in the plainest style that reads back exactly: plain words where no YAML rule
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+from operator import methodcaller
 
-__all__ = ["scalar", "flow", "record"]
+__all__ = ["scalar", "flow", "record", "fast_load", "columns", "value", "Unusual"]
 
 # Plain only when nothing in it can be read as another type, a comment, a key or an anchor.
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_.,@/()'+-]*(?: [A-Za-z0-9_.,@/()'+-]+)*\Z")
@@ -112,7 +114,7 @@ _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _LINE = re.compile(r"(- |  )([A-Za-z_][A-Za-z0-9_]*):(?: (.*))?\Z")
 
 
-class _Unusual(Exception):
+class Unusual(ValueError):
     """The text strays from what :func:`record` writes: a general YAML reader takes over."""
 
 
@@ -130,10 +132,25 @@ def _read_scalar(text: str):
         try:
             return json.loads(text)
         except ValueError:
-            raise _Unusual from None
+            raise Unusual from None
     if _PLAIN.match(text) and text.lower() not in _SPECIAL_WORDS and ": " not in text and " #" not in text:
         return text
-    raise _Unusual
+    raise Unusual
+
+
+def _block(head: str, body: list[str]) -> str:
+    """The text of a literal block (``|`` or ``|-``) from the lines below it, each empty or
+    indented by four spaces."""
+    for line in body:
+        if line and (not line.strip() or line[4] in " \t"):
+            # more indented than the writer indents: YAML would take its own measure
+            raise Unusual
+    body = [line[4:] for line in body]
+    while body and body[-1] == "":
+        body.pop()
+    if not body:
+        raise Unusual
+    return "\n".join(body) + ("\n" if head == "|" else "")
 
 
 def fast_load(text: str):
@@ -151,23 +168,23 @@ def fast_load(text: str):
             line = lines[n]
             if not line or line.startswith("#"):
                 if items and line == "":
-                    raise _Unusual
+                    raise Unusual
                 n += 1
                 continue
             if line == "[]" and not items:
                 n += 1
                 if any(rest.strip() and not rest.startswith("#") for rest in lines[n:]):
-                    raise _Unusual
+                    raise Unusual
                 return [], []
             found = _LINE.match(line)
             if found is None:
-                raise _Unusual
+                raise Unusual
             lead, name, rest = found.groups()
             if lead == "- ":
                 items.append({})
                 starts.append(n + 1)
             elif not items or name in items[-1]:
-                raise _Unusual
+                raise Unusual
             n += 1
             if rest is None or rest == "":
                 values = []
@@ -178,18 +195,89 @@ def fast_load(text: str):
             elif rest in ("|", "|-"):
                 body = []
                 while n < total and (lines[n] == "" or lines[n].startswith("    ")):
-                    if lines[n] and (not lines[n].strip() or lines[n][4] in " \t"):
-                        # more indented than the writer indents: YAML would take its own measure
-                        raise _Unusual
-                    body.append(lines[n][4:])
+                    body.append(lines[n])
                     n += 1
-                while body and body[-1] == "":
-                    body.pop()
-                if not body:
-                    raise _Unusual
-                items[-1][name] = "\n".join(body) + ("\n" if rest == "|" else "")
+                items[-1][name] = _block(rest, body)
             else:
                 items[-1][name] = _read_scalar(rest)
-    except _Unusual:
+    except Unusual:
         return None
     return items, starts
+
+
+# ---- reading a file's records column by column ----------------------------------------
+
+# What follows a name and its colon: a literal block, its lines indented by four spaces or
+# empty (tried first: its first line would do as a value on one line); the rest of the line
+# after a space; or a list, one item a line.
+_FIELD = r"((?: \|-?(?:\n(?:    [^\n]*)?)+)|(?: [^\n]*)|(?:\n  - [^\n]*)+)"
+
+
+def _records_pattern(names: tuple[str, ...]) -> re.Pattern:
+    """One record: ``- first: …`` then ``  name: …`` for each other name, in order."""
+    return re.compile("- " + "".join(f"  {re.escape(name)}:{_FIELD}\n" for name in names)[2:])
+
+
+_PATTERNS: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def columns(text: str, names: list[str]):
+    """The records of ``text`` column by column, when each is laid out as :func:`record`
+    writes it with exactly ``names`` in this order: (for each name, every record's text for
+    its value, to be read with :func:`value`), and the line each record starts on. None
+    otherwise, and :func:`fast_load` then reads the text record by record.
+
+    The records are found by one pattern over the whole text, and each value is read once
+    however often it is written, which is what makes this quick: a file of records with
+    the same few values in a column (statuses, dates, who did it) is most of the text."""
+    if not names or not text.endswith("\n"):
+        return None
+    if text.startswith("- "):
+        start = 0
+    else:
+        start = text.find("\n- ") + 1
+        if start == 0 or any(line and not line.startswith("#") for line in text[:start - 1].split("\n")):
+            return None
+    key = tuple(names)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        pattern = _PATTERNS[key] = _records_pattern(key)
+    found = pattern.findall(text, start)
+    if not found:
+        return None
+    if len(names) == 1:
+        found = [(v,) for v in found]
+    by_column = [list(c) for c in zip(*found)]
+    # the records found cover the text from the first to the end, with nothing between them
+    # (a comment, a blank line, a value over several lines): else they are not the records
+    fixed = sum(len(name) + 4 for name in names)
+    if len(found) * fixed + sum(sum(map(len, c)) for c in by_column) != len(text) - start:
+        return None
+    first = text.count("\n", 0, start) + 1
+    height = len(names)
+    if text.count("\n", start) == height * len(found):  # one line a value: no lists or blocks
+        return by_column, range(first, first + height * len(found), height)
+    extra = [more for more in (list(map(_item_lines, c)) for c in by_column) if any(more)]
+    starts, line = [], first
+    for more in zip(*extra):
+        starts.append(line)
+        line += height + sum(more)
+    return by_column, starts
+
+
+_item_lines = methodcaller("count", "\n")  # the lines of a list or block, below its name
+
+
+def value(text: str):
+    """One value's text as :func:`columns` gives it, read as YAML reads it; raises
+    :class:`Unusual` where a general YAML reader must read the file."""
+    if text.startswith(" "):
+        head, _, below = text[1:].partition("\n")
+        if below or head in ("|", "|-"):
+            if head not in ("|", "|-"):
+                raise Unusual
+            return _block(head, below.split("\n"))
+        if not head:
+            raise Unusual  # a name with nothing after it: YAML's null, or a list below
+        return _read_scalar(head)
+    return [_read_scalar(item) for item in text.split("\n  - ")[1:]]
