@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Sum
 from django.test import Client
 from django.urls import reverse
@@ -271,3 +271,14 @@ def test_progress_is_drawn_only_for_a_terminal(db, capsys, monkeypatch):
     generate_organisation(services=12, years=1, today=TODAY, progress=True)
     err = capsys.readouterr().err
     assert "measurements" in err and "12/12" in err.replace(",", "")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans from table statistics; SQLite "
+                    "plans from its indexes and is left to PRAGMA optimize")
+def test_the_planners_statistics_are_gathered_after_the_load(organisation):
+    """A table filled in bulk has no statistics until they are gathered; without them
+    PostgreSQL plans pages of a large network as if its tables were empty."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Service._meta.db_table])
+        (estimated,) = cursor.fetchone()
+    assert estimated == Service.objects.count()

@@ -985,10 +985,12 @@ def generate_organisation(*, services: int, seed: int = 1, years: int = 5, progr
         gen.w.reset_sequences()
         # the rows above were written without saving models: what their saves keep in step is made here
         from osom.fitness.series import sync_all as sync_metric_series
+        from osom.core.dbstats import refresh_statistics
         from osom.search.index import rebuild as rebuild_search_index
 
         gen.w.counts[MetricSeries._meta.label] += sync_metric_series()
         rebuild_search_index()
+        refresh_statistics()
         counts = {label.split(".")[-1]: n for label, n in sorted(gen.w.counts.items())}
         audit.record(None, "generate_organisation", organisation, authority=None,
                      summary=f"Generated an organisation of {services:,} services",

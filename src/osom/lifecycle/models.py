@@ -133,8 +133,11 @@ class Assessment(_Guarded):
         indexes = [
             models.Index(fields=["service", "-scheduled_for"]),
             models.Index(fields=["listed_on", "id"], name="lifecycle_assessment_listed"),
-            # the published reports, newest first, read a page at a time
+            # the published reports, newest first, read a page at a time: the organisation's,
+            # and one service's (without the second, a service's reports would be picked out
+            # of everyone's through the first)
             models.Index(fields=["status", "published_at", "id"], name="lifecycle_assessment_published"),
+            models.Index(fields=["service", "status", "published_at", "id"], name="lifecycle_assessment_reports"),
         ]
 
     def __init__(self, *args, **kwargs):

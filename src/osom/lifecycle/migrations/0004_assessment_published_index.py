@@ -17,4 +17,8 @@ class Migration(migrations.Migration):
             model_name='assessment',
             index=models.Index(fields=['status', 'published_at', 'id'], name='lifecycle_assessment_published'),
         ),
+        migrations.AddIndex(
+            model_name='assessment',
+            index=models.Index(fields=['service', 'status', 'published_at', 'id'], name='lifecycle_assessment_reports'),
+        ),
     ]
