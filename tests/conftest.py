@@ -22,6 +22,29 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The data migrations that fill the platform's own reference tables, in order.
+_REFERENCE_DATA = [
+    ("osom.network.migrations.0002_professional_roles", "add_organisation"),
+    ("osom.network.migrations.0002_professional_roles", "add_roles"),
+    ("osom.learning.migrations.0002_doctrine_patterns", "add_patterns"),
+    ("osom.lifecycle.migrations.0002_starting_criteria", "add_criteria"),
+]
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """A transactional test ends by emptying every table, the rows the data migrations
+    wrote included; a transactional test that needs them (the professional roles, the
+    doctrine's patterns, the starting criteria) asks for this to put them back first (each
+    step is idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in _REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @dataclass
 class Cast:
     executive: Person

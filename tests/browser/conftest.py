@@ -24,26 +24,9 @@ def _chromium_path() -> str | None:
     return None
 
 
-# The data migrations that fill the platform's own reference tables, in order.
-_REFERENCE_DATA = [
-    ("osom.network.migrations.0002_professional_roles", "add_organisation"),
-    ("osom.network.migrations.0002_professional_roles", "add_roles"),
-    ("osom.learning.migrations.0002_doctrine_patterns", "add_patterns"),
-    ("osom.lifecycle.migrations.0002_starting_criteria", "add_criteria"),
-]
-
-
 @pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """A transactional test ends by emptying every table, the rows the data migrations
-    wrote included; put them back (each step is idempotent) so every browser test starts
-    from the database as migrated."""
-    import importlib
-
-    from django.apps import apps
-
-    for module, function in _REFERENCE_DATA:
-        getattr(importlib.import_module(module), function)(apps, None)
+def _reference_data(reference_data):
+    """Every browser test starts from the database as migrated (see ``reference_data``)."""
 
 
 @pytest.fixture(scope="session")

@@ -342,7 +342,7 @@ def test_a_rule_checked_only_when_an_index_is_made_again_refuses_the_import(expo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_database_checks_every_reference_again_before_it_commits(exported, monkeypatch):
+def test_the_database_checks_every_reference_again_before_it_commits(reference_data, exported, monkeypatch):
     """On SQLite the foreign keys are not checked row by row during the load, and on
     PostgreSQL they are dropped and added again: either way the database checks them all
     before anything is committed. (Outside a test's transaction, as the command runs.)"""
