@@ -297,3 +297,26 @@ def test_a_list_ordered_by_a_relation_walks_in_the_related_models_order(cast, or
         if cursor is None:
             break
     assert walked == whole
+
+
+def test_a_list_counting_what_is_overdue_today_pages_on_by_cursor_after_midnight(cast, reader, monkeypatch):
+    """The CoE list counts each CoE's overdue actions against today: the day is in its SQL,
+    but a cursor given before midnight still pages on after it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ..learning.test_permissions import published_coe
+
+    for n in range(3):
+        published_coe(cast, title=f"Outage number {n}")
+    first = reader.get("/coes", limit=2).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    today = timezone.localdate()
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today + dt.timedelta(days=1))
+    after = reader.get("/coes", limit=2, cursor=first["next_cursor"])
+    assert after.status_code == 200, after.json()
+    titles = [c["title"] for c in first["items"] + after.json()["items"]]
+    assert sorted(titles) == [f"Outage number {n}" for n in range(3)]
+    # the filters still count: the same cursor with another filter is refused
+    assert _refusal(reader.get("/coes", limit=2, cursor=first["next_cursor"], q="outage"))["field"] == "cursor"

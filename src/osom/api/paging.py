@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -40,6 +41,7 @@ PAGING_FIELDS = {"limit", "offset", "cursor"}
 
 _SIGNER_SALT = "osom.api.cursor"
 _ALIAS = "_cursor_key_{}"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _refuse(field: str, message: str) -> ValidationError:
@@ -285,10 +287,15 @@ def page_queryset(qs: QuerySet, query: Any) -> dict[str, Any]:
     aliases = [_ALIAS.format(i) for i in range(len(keys))]
     ordered = qs.annotate(**{a: k.expression for a, k in zip(aliases, keys)}).order_by(*[k.order() for k in keys])
     try:
-        sql = str(ordered.query)
+        sql, params = ordered.query.sql_with_params()
     except Exception:  # a query that can match nothing compiles to no SQL; its filters still say which list
-        sql = ""
-    identity = _identity(qs.model._meta.label, sql, _filters(query))
+        sql, params = "", ()
+    # A day or time in the SQL is today's (what is overdue, what is stale): the list stays
+    # the same list after midnight, its rows moved as if some were added or removed. A day
+    # the client asked for is in its filters, which are part of the identity.
+    # SQLite is given days and times as text, so those are known by their ISO form.
+    fixed = [p for p in params if not (isinstance(p, (dt.date, dt.time)) or isinstance(p, str) and _ISO_DAY.match(p))]
+    identity = _identity(qs.model._meta.label, sql, fixed, _filters(query))
     if query.cursor is not None:
         rows = list(ordered.filter(_after(keys, _read(query.cursor, identity, len(keys))))[: query.limit + 1])
     else:

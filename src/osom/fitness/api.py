@@ -24,6 +24,7 @@ from ninja.security import HttpBearer
 from osom.api.schemas import READ_ERRORS, WRITE_ERRORS, PageQuery, decimal_text, page, page_rows
 from osom.core.api import actor
 from osom.core.errors import DomainError, NotFound
+from osom.core.gcpause import cycle_collection_paused
 from osom.core.policy import authorise
 from osom.lifecycle.api_schemas import money_text
 from osom.network.models import Service
@@ -461,6 +462,11 @@ def get_service_flow(request: HttpRequest, period: str, slug: str):
     spend sits inside its fully loaded cost (adding up to it, to the penny), per
     transaction too, and who consumed it."""
     service = _service(slug)
+    with cycle_collection_paused():
+        return _service_flow(service, period)
+
+
+def _service_flow(service: Service, period: str):
     view = _flow(period)
     if view.flow is None:
         return _refused(view)
@@ -484,6 +490,11 @@ def get_capital_flow(request: HttpRequest, period: str, query: Query[PageQuery])
     the share and cost that reached external users, and its cost per transaction. The
     external costs add up to the total direct spend; any difference is ``unallocated``.
     409 names the services of a cycle that money never leaves."""
+    with cycle_collection_paused():
+        return _capital_flow(period, query)
+
+
+def _capital_flow(period: str, query: PageQuery):
     view = _flow(period)
     if view.flow is None:
         return _refused(view)

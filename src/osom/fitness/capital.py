@@ -242,6 +242,33 @@ def _flow(order: Iterable[int], components: list[list[int]], cyclic: list[bool],
             values[j] = _split(value.numerator, value.denominator)
 
 
+V = TypeVar("V")
+
+
+class _Table(Mapping[K, V]):
+    """A read-only table with an entry for every service, each worked out from the
+    service's position when it is first read and then kept."""
+
+    def __init__(self, index: dict[K, int], make: Callable[[int], V]):
+        self._index, self._make, self._done = index, make, {}
+
+    def __getitem__(self, key: K) -> V:
+        try:
+            return self._done[key]
+        except KeyError:
+            value = self._done[key] = self._make(self._index[key])  # an unknown key raises KeyError
+            return value
+
+    def __iter__(self):
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
 class CapitalFlow(Generic[K]):
     """Fully loaded and external costs of every service, in the order of `services`. The
     Decimal figures are rounded half to even to the penny; the exact ones are Fractions."""
@@ -267,15 +294,16 @@ class CapitalFlow(Generic[K]):
         self.total_external = _decimal(_units(total_external, 2), 2)
         self.unallocated = _decimal(_units(unallocated, 2), 2)
 
-    # The other tables are built when first read, so that costing a large network stays fast.
+    # The other tables work each entry out when it is first read: a page shows a few rows
+    # of a network that can have tens of thousands of services.
     @cached_property
-    def direct(self) -> dict[K, Decimal]:
-        return {key: _decimal(_units(d, 2), 2) for key, d in zip(self.services, self._spend)}
+    def direct(self) -> Mapping[K, Decimal]:
+        return _Table(self._index, lambda i: _decimal(_units(self._spend[i], 2), 2))
 
     @cached_property
-    def external_cost(self) -> dict[K, Decimal]:
+    def external_cost(self) -> Mapping[K, Decimal]:
         """external_share * fully loaded cost, each rounded on its own."""
-        return {key: _decimal(_units(c, 2), 2) for key, c in zip(self.services, self._external_cost)}
+        return _Table(self._index, lambda i: _decimal(_units(self._external_cost[i], 2), 2))
 
     @cached_property
     def external_cost_balanced(self) -> dict[K, Decimal]:
@@ -283,17 +311,17 @@ class CapitalFlow(Generic[K]):
         return _balance(dict(zip(self.services, self._external_cost)), 2)
 
     @cached_property
-    def fully_loaded_exact(self) -> dict[K, Fraction]:
-        return {key: _fraction(t) for key, t in zip(self.services, self._totals)}
+    def fully_loaded_exact(self) -> Mapping[K, Fraction]:
+        return _Table(self._index, lambda i: _fraction(self._totals[i]))
 
     @cached_property
-    def external_share(self) -> dict[K, Fraction]:
+    def external_share(self) -> Mapping[K, Fraction]:
         """The share of each service's fully loaded cost that goes to users outside the network."""
-        return {key: _fraction(s) for key, s in zip(self.services, self._external)}
+        return _Table(self._index, lambda i: _fraction(self._external[i]))
 
     @cached_property
-    def external_cost_exact(self) -> dict[K, Fraction]:
-        return {key: _fraction(c) for key, c in zip(self.services, self._external_cost)}
+    def external_cost_exact(self) -> Mapping[K, Fraction]:
+        return _Table(self._index, lambda i: _fraction(self._external_cost[i]))
 
     def _breakdown(self, service: K) -> dict[K, Exact]:
         target = self._index[service]

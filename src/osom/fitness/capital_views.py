@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from osom.core.context import organisation_for
 from osom.core.errors import DomainError, NotAllowed
+from osom.core.gcpause import pauses_cycle_collection
 from osom.core.policy import can, refusal
 from osom.core.views import apply_action, forbidden
 from osom.network.models import Service
@@ -66,6 +67,7 @@ def _row(view: queries.CapitalFlowView, pk: int) -> dict:
     }
 
 
+@pauses_cycle_collection
 def capital_flow(request):
     """The capital flow of a budget period (the latest by default), computed by the
     reciprocal method, with the picture of the money flowing through the network. The
@@ -105,6 +107,7 @@ def capital_flow(request):
     return render(request, "fitness/capital.html", context)
 
 
+@pauses_cycle_collection
 def capital_service(request, period: str, slug: str):
     """One service's share of the flow: how much of each provider's spending sits inside
     its fully loaded cost, in money and per transaction; who it takes from and passes on to."""

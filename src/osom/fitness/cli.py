@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import sys
 
+from osom.core.gcpause import pauses_cycle_collection
+
 # the table, paging and shortening helpers are the governance commands' own
 from osom.governance.cli import _limit, _more, _short, _table
 
@@ -443,6 +445,7 @@ def _flow(period: str):
     return view
 
 
+@pauses_cycle_collection
 def cmd_capital_flow(args) -> int:
     view = _flow(args.period)
     flow = view.flow

@@ -311,8 +311,13 @@ def capital_flow_for(period: str) -> CapitalFlowView:
     transactions = dict(PeriodVolume.objects.filter(period=period).values_list("service_id", "transactions"))
     ids = set(direct) | {p for p, _ in shares} | {c for _, c in shares}
     # what the pages, the API and the command line show of each: its name, address and stage
-    services = {row[0]: FlowService(*row) for row in Service.objects.filter(pk__in=ids).order_by("pk")
-                .values_list("pk", "name", "slug", "lifecycle_stage")}
+    # chosen by the database from the period's own rows: a list of tens of thousands of
+    # ids would cost more to send than the rows cost to read
+    period_shares = ConsumptionShare.objects.filter(period=period).order_by()
+    involved = (Q(pk__in=Spend.objects.filter(allocation__period=period).order_by().values("allocation__service_id"))
+                | Q(pk__in=period_shares.values("provider_id")) | Q(pk__in=period_shares.values("consumer_id")))
+    services = {row[0]: FlowService(*row) for row in Service.objects.filter(involved).order_by("pk")
+                .values_list("pk", "name", "slug", "lifecycle_stage") if row[0] in ids}
     view = CapitalFlowView(period, None, services=services, direct=direct, shares=shares, transactions=transactions)
     try:
         view.flow = compute_capital_flow({i: direct.get(i, Decimal(0)) for i in ids}, shares,
