@@ -69,6 +69,12 @@ def test_with_more_managers_than_a_list_can_hold_the_manager_is_named_by_email(c
     monkeypatch.setattr(views, "MANAGER_CHOICES", 300)
     body = client.get(reverse("network:list")).content.decode()
     assert 'select name="manager"' in body and f'value="{cast.manager.pk}"' in body
+    # a manager of two services is one choice; as many managers as the list holds are all listed, by name
+    factories.service(cast.executive, "Parking fines", manager=cast.manager)
+    monkeypatch.setattr(views, "MANAGER_CHOICES", 2)
+    form = client.get(reverse("network:list")).context["form"]
+    people = [label for value, label in form.fields["manager"].choices if value not in ("", "none")]
+    assert people == sorted([cast.manager.name, cast.other_manager.name])
 
 
 def test_network_list_answers_htmx_with_the_results_fragment(cast, client):
