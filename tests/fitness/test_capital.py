@@ -122,6 +122,8 @@ def test_service_that_consumes_part_of_itself():
     flow = compute_capital_flow({"A": D("30.00")}, {("A", "A"): D("0.25")})
     assert flow.fully_loaded_exact["A"] == 40  # 30 + 40/4
     assert flow.external_cost["A"] == D("30.00")
+    # the flow from A to itself is one flow, however it is asked for
+    assert list(flow.flows()) == list(flow.flows(touching="A")) == [("A", "A", 1000)]
 
 
 def test_sealed_cycle_is_an_error_naming_its_services():
@@ -281,6 +283,23 @@ def test_random_networks_keep_the_invariants(network):
         # whatever the walk upstream left out holds none of j's cost
         assert all(m[j, k] == 0 for k in direct if k not in breakdown)
         assert sum(flow.breakdown(j).values()) == flow.fully_loaded[j]
+
+
+@RANDOM
+@given(networks(), st.sampled_from([2, 4]))
+def test_every_flow_in_units_is_what_the_provider_passes_on(network, places):
+    direct, shares = network
+    assume(not sealed_components(direct, shares))
+    flow = compute_capital_flow(direct, shares)
+    expected = {(k, j): round_fraction(F(s) * flow.fully_loaded_exact[k], places) for (k, j), s in shares.items() if s}
+    flows = {(k, j): D(units).scaleb(-places) for k, j, units in flow.flows(places)}
+    assert flows == expected
+    if places == 2:
+        assert all(flows[k, j] == flow.passed_on(k, s) for (k, j), s in shares.items() if s)
+    for service in direct:
+        touching = {(k, j): D(units).scaleb(-places) for k, j, units in flow.flows(places, touching=service)}
+        assert touching == {pair: amount for pair, amount in expected.items() if service in pair}
+        assert len(list(flow.flows(places, touching=service))) == len(touching)  # a pair once, a self-share too
 
 
 @RANDOM

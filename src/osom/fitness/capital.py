@@ -11,7 +11,7 @@ small linear system. Input that cannot be costed raises CapitalFlowError naming 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -354,6 +354,25 @@ class CapitalFlow(Generic[K]):
         the share of its exact fully loaded cost, rounded half to even to the penny (as
         ``round_fraction(share * fully_loaded_exact[provider])``, without making Fractions)."""
         return _decimal(_units(_mul(_read(share, "a share"), self._totals[self._index[provider]]), 2), 2)
+
+    def flows(self, places: int = 2, *, touching: K | None = None) -> Iterator[tuple[K, K, int]]:
+        """Every flow of money from a provider to a consumer, as (provider, consumer, what
+        it passes on in units of 10**-places, rounded as ``passed_on`` rounds it), only those
+        to or from ``touching`` when given. Integers: a network has over a hundred thousand
+        flows, and a page ranks them all to show the largest."""
+        keys, totals, scale = self.services, self._totals, _TEN[places]
+        if touching is None:
+            pairs = ((k, j, s) for k, consumers in enumerate(self._consumers) for j, s in consumers)
+        else:
+            at = self._index[touching]
+            pairs = [(at, j, s) for j, s in self._consumers[at]] + [(k, at, s) for k, s in self._providers[at] if k != at]
+        for k, j, (sn, se, sq) in pairs:
+            tn, te, tq = totals[k]
+            den = _TEN[se + te] * sq * tq
+            q, r = divmod(sn * tn * scale, den)  # _units(_mul(share, total), places), inlined
+            if 2 * r > den or (2 * r == den and q % 2):
+                q += 1
+            yield keys[k], keys[j], q
 
     def cost_per_transaction(self, service: K, transactions: int | Decimal, places: int = 4) -> Decimal | None:
         """Fully loaded cost divided by the transactions; None when there were none."""

@@ -43,18 +43,26 @@ def _percent(value: Fraction) -> Decimal:
     return round_fraction(value * 100, 2)
 
 
-def _bands(view: queries.CapitalFlowView, *, touching: int | None = None) -> list[dict]:
-    """The money each provider passes on to each consumer (s_kj · T_k), largest first; only
-    those to or from the service ``touching`` when given."""
-    flow = view.flow
-    out = []
-    for (provider, consumer), share in view.shares.items():
-        if touching is not None and touching not in (provider, consumer):
-            continue
-        out.append({"provider": view.services[provider], "consumer": view.services[consumer], "share": share,
-                    "amount": flow.passed_on(provider, share), "provider_id": provider, "consumer_id": consumer})
-    out.sort(key=lambda b: (-b["amount"], b["provider"].name, b["consumer"].name))
-    return out
+def _ranked_flows(view: queries.CapitalFlowView, *, touching: int | None = None) -> list[tuple]:
+    """The money each provider passes on to each consumer (s_kj · T_k), largest first, then
+    by the names of provider and consumer; only those to or from the service ``touching``
+    when given. Plain tuples (minus the amount in pennies, the two names, the two ids):
+    a period can have over a hundred thousand flows, and only the largest are shown."""
+    names = view.services
+    flows = [(-pennies, names[p].name, names[c].name, p, c)
+             for p, c, pennies in view.flow.flows(2, touching=touching)]
+    flows.sort()
+    return flows
+
+
+def _band(view: queries.CapitalFlowView, flow: tuple) -> dict:
+    minus_pennies, _provider, _consumer, p, c = flow
+    return {"provider": view.services[p], "consumer": view.services[c], "share": view.shares[(p, c)],
+            "amount": _pennies(-minus_pennies), "provider_id": p, "consumer_id": c}
+
+
+def _pennies(units: int) -> Decimal:
+    return Decimal(f"{units}e-2")
 
 
 def _row(view: queries.CapitalFlowView, pk: int) -> dict:
@@ -89,17 +97,17 @@ def capital_flow(request):
     order = sorted(view.services, key=lambda pk: (-flow.fully_loaded[pk], view.services[pk].name))
     page = Paginator(order, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = [_row(view, pk) for pk in page.object_list]
-    bands = _bands(view)
+    flows = _ranked_flows(view)
     external = flow.external_cost_balanced
     picture = flow_diagram(
         [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk], flow.direct[pk])
          for pk, s in view.services.items()],
-        [FlowBand(b["provider_id"], b["consumer_id"], b["amount"], b["share"]) for b in bands],
+        (FlowBand(p, c, _pennies(-minus), view.shares[(p, c)]) for minus, _a, _b, p, c in flows),
         chart_id="fx-flow", title=f"How the money of {period} flows through the network",
-        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS)
+        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS, ranked=True)
     context.update({
         "page": page,
-        "bands": bands[:200], "more_bands": max(0, len(bands) - 200), "picture": picture,
+        "bands": [_band(view, f) for f in flows[:200]], "more_bands": max(0, len(flows) - 200), "picture": picture,
         "total_direct": flow.total_direct, "total_external": flow.total_external, "unallocated": flow.unallocated,
         "balanced": flow.unallocated_exact == 0,
         "with_transactions": sum(1 for pk in view.services if view.transactions.get(pk)),
@@ -132,7 +140,7 @@ def capital_service(request, period: str, slug: str):
                       "share": (amount / total * 100).quantize(Decimal("0.1")) if total else None,
                       "bar": int(amount / total * 200) if total else 0,  # pixels: 200 for the whole cost
                       "per_transaction": per[key] if per else None})
-    bands = _bands(view, touching=pk)
+    bands = [_band(view, f) for f in _ranked_flows(view, touching=pk)]
     cost_per = flow.cost_per_transaction(pk, transactions) if transactions else None
     biggest = next((p for p in parts if not p["own"] and p["per_transaction"]), None)
     context.update({

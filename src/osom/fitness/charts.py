@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -305,8 +306,8 @@ def _describe(points: list[Point], known: list[Point], *, unit: str, currency: s
 
 # --- the flow of money ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FlowNode:
+# Tuples: a network's picture is chosen from tens of thousands of each.
+class FlowNode(NamedTuple):
     """A service in the picture: its fully loaded cost, and what of it goes to external users."""
 
     key: object
@@ -316,8 +317,7 @@ class FlowNode:
     direct: Decimal = Decimal(0)
 
 
-@dataclass(frozen=True)
-class FlowBand:
+class FlowBand(NamedTuple):
     """Money a provider passes on to a consumer (s_kj · T_k)."""
 
     source: object
@@ -342,9 +342,9 @@ EXTERNAL = "__external__"
 _PALETTE = ["#0b4f6c", "#9a4a00", "#1e6b34", "#8b2c6f", "#1d5f8c", "#a4161a", "#5b3f99", "#00707a", "#3f5f2b", "#6b4f1d"]
 
 
-def flow_diagram(nodes: list[FlowNode], bands: list[FlowBand], *, chart_id: str, title: str,
+def flow_diagram(nodes: list[FlowNode], bands: Iterable[FlowBand], *, chart_id: str, title: str,
                  money: Callable[[Decimal], str], max_services: int = 40, max_bands: int = 80,
-                 external_label: str = "External users") -> FlowPicture:
+                 external_label: str = "External users", ranked: bool = False) -> FlowPicture:
     """A Sankey-like picture: services in columns by how deep they sit in the chain of
     providers (the ones consuming no other service on the left), each a bar as tall as its
     fully loaded cost; a band from provider to consumer as wide as the money passed on, and
@@ -352,31 +352,44 @@ def flow_diagram(nodes: list[FlowNode], bands: list[FlowBand], *, chart_id: str,
 
     Beyond ``max_bands`` flows or ``max_services`` services only the largest flows are
     drawn (and each drawn service's band to the external users); the picture says how many
-    flows, and how much money, it leaves out."""
+    flows, and how much money, it leaves out. ``ranked`` says the bands already come in
+    that order (the largest first, then by the names of provider and consumer): they are
+    then read once, so they can be made as they are read."""
     by_key = {n.key: n for n in nodes if n.total > 0 or n.external > 0}
-    bands = [b for b in bands if b.amount > 0 and b.source in by_key and b.target in by_key and b.source != b.target]
-    ranked = sorted(bands, key=lambda b: (-b.amount, str(by_key[b.source].name), str(by_key[b.target].name)))
+
+    def drawable(b: FlowBand) -> bool:
+        return b.amount > 0 and b.source in by_key and b.target in by_key and b.source != b.target
+
+    if not ranked:
+        bands = sorted(filter(drawable, bands),
+                       key=lambda b: (-b.amount, str(by_key[b.source].name), str(by_key[b.target].name)))
     shown_keys: set = set()
+    linked: set = set()
     drawn: list[FlowBand] = []
-    hidden: list[FlowBand] = []
-    for band in ranked:
-        new = {band.source, band.target} - shown_keys
-        if len(drawn) < max_bands and len(shown_keys) + len(new) <= max_services:
-            drawn.append(band)
-            shown_keys |= new
-        else:
-            hidden.append(band)
+    hidden_bands, hidden_amount = 0, Decimal(0)
+    # one pass: a network's bands can be more than a hundred thousand, made as they are read
+    for band in bands:
+        if ranked and not drawable(band):
+            continue
+        linked.add(band.source)
+        linked.add(band.target)
+        if len(drawn) < max_bands:
+            new = {band.source, band.target} - shown_keys
+            if len(shown_keys) + len(new) <= max_services:
+                drawn.append(band)
+                shown_keys |= new
+                continue
+        hidden_bands += 1
+        hidden_amount += band.amount
     # services that pass nothing on and take nothing (all their money goes straight to
     # external users) appear while there is room, largest first; one whose flows were all
     # left out does not, or it would seem to stand alone
-    linked = {b.source for b in bands} | {b.target for b in bands}
-    for node in sorted(by_key.values(), key=lambda n: (-n.total, n.name)):
-        if node.key not in shown_keys and node.key not in linked and len(shown_keys) < max_services:
+    for node in sorted((n for n in by_key.values() if n.key not in linked), key=lambda n: (-n.total, n.name)):
+        if node.key not in shown_keys and len(shown_keys) < max_services:
             shown_keys.add(node.key)
     shown = [by_key[k] for k in by_key if k in shown_keys]
-    picture = FlowPicture(svg=mark_safe(""), drawn_bands=len(drawn), hidden_bands=len(hidden),
-                          hidden_amount=sum((b.amount for b in hidden), Decimal(0)),
-                          hidden_services=len(by_key) - len(shown))
+    picture = FlowPicture(svg=mark_safe(""), drawn_bands=len(drawn), hidden_bands=hidden_bands,
+                          hidden_amount=hidden_amount, hidden_services=len(by_key) - len(shown))
     if not shown:
         picture.svg = mark_safe(
             f'<svg class="fx-flow" role="img" viewBox="0 0 600 60" width="600" height="60" aria-labelledby="{chart_id}-title">'

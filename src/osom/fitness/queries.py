@@ -298,26 +298,36 @@ class CapitalFlowView:
 def capital_flow_for(period: str) -> CapitalFlowView:
     """Capital flow of one budget period by the reciprocal method (model 11): direct spend
     from the spending recorded against the period's allocations, shares as measured by
-    providers. Four queries whatever the size of the network."""
+    providers. Three queries whatever the size of the network, and a fourth when a service
+    shares or consumes in the period with no spending of its own."""
     from osom.lifecycle.models import Spend
 
     from .capital import CapitalFlowError, compute_capital_flow
 
-    direct = {row["allocation__service_id"]: row["total"] for row in
-              Spend.objects.filter(allocation__period=period).values("allocation__service_id")
-              .annotate(total=Sum("amount")).order_by()}
-    shares = {(p, c): s for p, c, s in
-              ConsumptionShare.objects.filter(period=period).values_list("provider_id", "consumer_id", "share")}
-    transactions = dict(PeriodVolume.objects.filter(period=period).values_list("service_id", "transactions"))
+    # each service's direct spend with what the pages show of it (its name, address and
+    # stage), in one pass over the period's spending
+    direct, services = {}, {}
+    for pk, name, slug, stage, total in (Spend.objects.filter(allocation__period=period)
+                                         .values_list("allocation__service_id", "allocation__service__name",
+                                                      "allocation__service__slug", "allocation__service__lifecycle_stage")
+                                         .annotate(total=Sum("amount")).order_by()):
+        direct[pk] = total
+        services[pk] = FlowService(pk, name, slug, stage)
+    # in no particular order: sorting a period's hundred thousand shares would cost more
+    # than reading them, and the flow is the same in any order
+    shares = {(p, c): s for p, c, s in ConsumptionShare.objects.filter(period=period).order_by()
+              .values_list("provider_id", "consumer_id", "share")}
+    transactions = dict(PeriodVolume.objects.filter(period=period).order_by().values_list("service_id", "transactions"))
     ids = set(direct) | {p for p, _ in shares} | {c for _, c in shares}
-    # what the pages, the API and the command line show of each: its name, address and stage
-    # chosen by the database from the period's own rows: a list of tens of thousands of
-    # ids would cost more to send than the rows cost to read
-    period_shares = ConsumptionShare.objects.filter(period=period).order_by()
-    involved = (Q(pk__in=Spend.objects.filter(allocation__period=period).order_by().values("allocation__service_id"))
-                | Q(pk__in=period_shares.values("provider_id")) | Q(pk__in=period_shares.values("consumer_id")))
-    services = {row[0]: FlowService(*row) for row in Service.objects.filter(involved).order_by("pk")
-                .values_list("pk", "name", "slug", "lifecycle_stage") if row[0] in ids}
+    # services that only share or consume in the period, with no spending of their own
+    # (few, if any): chosen by the database, not by sending it every id
+    if ids - services.keys():
+        period_shares = ConsumptionShare.objects.filter(period=period).order_by()
+        involved = Q(pk__in=period_shares.values("provider_id")) | Q(pk__in=period_shares.values("consumer_id"))
+        services.update((row[0], FlowService(*row)) for row in Service.objects.filter(involved).exclude(
+            pk__in=Spend.objects.filter(allocation__period=period).order_by().values("allocation__service_id"))
+            .values_list("pk", "name", "slug", "lifecycle_stage") if row[0] in ids)
+    services = dict(sorted(services.items()))
     view = CapitalFlowView(period, None, services=services, direct=direct, shares=shares, transactions=transactions)
     try:
         view.flow = compute_capital_flow({i: direct.get(i, Decimal(0)) for i in ids}, shares,
