@@ -18,6 +18,22 @@ EDGES = """edge(consumer, provider) AS (
     SELECT c.id, d.provider_id FROM network_dependency d
     JOIN network_service c ON c.current_version_id = d.version_id)"""
 
+def _counted(rows: tuple[str, list], *counts: tuple[str, list]) -> tuple[str, list]:
+    """The rows and the counts the page shows beside them (how many rows the whole list
+    has, how many of each kind), still in one query: each count is a query of one row,
+    joined to every row of the page, which the database works out once."""
+    sql = f"SELECT r.*, {', '.join(f'c{i}.*' for i in range(len(counts)))} FROM ({rows[0]}) r" + "".join(
+        f" CROSS JOIN ({count}) c{i}" for i, (count, _params) in enumerate(counts))
+    return sql, [*rows[1], *(p for _count, params in counts for p in params)]
+
+
+# the count of services at each stage (and of those flagged) that heads the network list
+STAGE_COUNTS = ("SELECT " + ", ".join(
+    f"SUM(CASE WHEN lifecycle_stage = '{stage}' THEN 1 ELSE 0 END) AS {stage}"
+    for stage in ("discovery", "alpha", "beta", "live", "decommissioned"))
+    + ", SUM(CASE WHEN decommission_flag <> '' THEN 1 ELSE 0 END) AS flagged FROM network_service", [])
+
+
 NETWORK_ROWS = """
 SELECT s.name, s.slug, s.summary, s.lifecycle_stage, s.evolution_stage, s.user_type, p.name,
        (SELECT COUNT(*) FROM network_need n WHERE n.version_id = s.current_version_id),
@@ -29,20 +45,25 @@ FROM network_service s LEFT JOIN core_person p ON p.id = s.manager_id
 ORDER BY s.name LIMIT %s"""
 
 
+def _network(where: str, params: list, ctx) -> tuple[str, list]:
+    # the page of services, how many the list holds, and the counts by stage
+    return _counted((NETWORK_ROWS.format(where=where), [*params, ctx["page_size"]]),
+                    (f"SELECT COUNT(*) AS listed FROM network_service s {where}", params), STAGE_COUNTS)
+
+
 def network_list(ctx):
-    return NETWORK_ROWS.format(where=""), [ctx["page_size"]]
+    return _network("", [], ctx)
 
 
 def network_filtered(ctx):
-    return (NETWORK_ROWS.format(where="WHERE s.lifecycle_stage = %s AND s.evolution_stage = %s"),
-            ["live", "commodity", ctx["page_size"]])
+    return _network("WHERE s.lifecycle_stage = %s AND s.evolution_stage = %s", ["live", "commodity"], ctx)
 
 
 def search(ctx):
     like = f"%{ctx['word']}%"
     where = ("WHERE UPPER(s.name) LIKE UPPER(%s) OR UPPER(s.summary) LIKE UPPER(%s) "
              "OR UPPER(s.slug) LIKE UPPER(%s)")
-    return NETWORK_ROWS.format(where=where), [like, like, like, ctx["page_size"]]
+    return _network(where, [like, like, like], ctx)
 
 
 def service_page(ctx):
@@ -67,7 +88,8 @@ def reports(ctx):
 SELECT a.id, s.name, s.slug, a.kind, a.stage, a.result, a.outcome, a.published_at
 FROM lifecycle_assessment a JOIN network_service s ON s.id = a.service_id
 WHERE a.status = 'published' ORDER BY a.published_at DESC, a.id DESC LIMIT %s"""
-    return sql, [ctx["page_size"]]
+    return _counted((sql, [ctx["page_size"]]),
+                    ("SELECT COUNT(*) AS published FROM lifecycle_assessment WHERE status = 'published'", []))
 
 
 def executive_dashboard(ctx):
@@ -110,6 +132,9 @@ UNION ALL SELECT * FROM (SELECT 'action', s.name, ca.description, CAST(ca.due_da
     return sql, [m, m, m, ctx["today"]]
 
 
+RUNNING = ("SELECT COUNT(*) AS running FROM network_service WHERE lifecycle_stage <> 'decommissioned'", [])
+
+
 def network_map(ctx):
     # every running service the centre depends on, however indirectly
     sql = f"""
@@ -117,7 +142,8 @@ WITH RECURSIVE {EDGES},
 reach(id) AS (SELECT id FROM network_service WHERE id = %s UNION SELECT e.provider FROM edge e JOIN reach r ON e.consumer = r.id)
 SELECT s.id, s.name, s.slug, s.evolution_stage, s.user_type FROM network_service s JOIN reach r ON r.id = s.id
 WHERE s.lifecycle_stage <> 'decommissioned' ORDER BY s.name"""
-    return sql, [ctx["around_id"]]
+    # and how many services run, which the map says beside it
+    return _counted((sql, [ctx["around_id"]]), RUNNING)
 
 
 def impact(ctx):
@@ -149,7 +175,7 @@ latest AS (SELECT r.service_id, MAX(r.id) AS round_id FROM learning_doctrineroun
 SELECT page.name, page.slug, g.pattern_id, g.rating, COUNT(g.id) FROM page
 LEFT JOIN latest l ON l.service_id = page.id LEFT JOIN learning_doctrinerating g ON g.round_id = l.round_id
 GROUP BY page.id, page.name, page.slug, g.pattern_id, g.rating ORDER BY page.name, page.id, g.pattern_id"""
-    return sql, [ctx["page_size"]]
+    return _counted((sql, [ctx["page_size"]]), RUNNING)
 
 
 FITNESS_ROWS = """
@@ -160,16 +186,30 @@ LEFT JOIN fitness_metricseries ms ON ms.service_id = s.id AND ms.metric_key = m.
 {where} ORDER BY s.name, m.position LIMIT %s"""
 
 
+# what the network's fitness page counts: its metrics by status, and those overdue
+FITNESS_COUNTS = ("SELECT " + ", ".join(f"SUM(CASE WHEN status = '{status}' THEN 1 ELSE 0 END) AS {column}"
+                                        for status, column in (("met", "met"), ("missed", "missed"),
+                                                               ("no target", "no_target"), ("no data", "no_data")))
+                  + ", SUM(CASE WHEN due_on < %s THEN 1 ELSE 0 END) AS stale FROM fitness_metricseries WHERE current")
+
+
 def fitness(ctx):
-    return FITNESS_ROWS.format(where="WHERE s.lifecycle_stage <> 'decommissioned'"), [ctx["page_size"]]
+    return _counted((FITNESS_ROWS.format(where="WHERE s.lifecycle_stage <> 'decommissioned'"), [ctx["page_size"]]),
+                    (FITNESS_COUNTS, [ctx["today"]]))
 
 
 def api_services(ctx):
+    # each service with its manager and the counts the API gives of it (needs, providers,
+    # consumers), and how many services there are
     sql = """
 SELECT s.slug, s.name, s.summary, s.lifecycle_stage, s.evolution_stage, s.user_type, s.adopted,
-       p.id, p.name, p.email
+       p.id, p.name, p.email,
+       (SELECT COUNT(*) FROM network_need n WHERE n.version_id = s.current_version_id),
+       (SELECT COUNT(*) FROM network_dependency d WHERE d.version_id = s.current_version_id),
+       (SELECT COUNT(*) FROM network_dependency d JOIN network_service c ON c.current_version_id = d.version_id
+         WHERE d.provider_id = s.id)
 FROM network_service s LEFT JOIN core_person p ON p.id = s.manager_id ORDER BY s.name LIMIT %s"""
-    return sql, [ctx["api_limit"]["api_services"]]
+    return _counted((sql, [ctx["api_limit"]["api_services"]]), ("SELECT COUNT(*) AS listed FROM network_service", []))
 
 
 def api_assessments(ctx):
@@ -178,11 +218,13 @@ SELECT a.id, s.slug, s.name, s.lifecycle_stage, a.kind, a.stage, a.status, a.sch
        a.result, a.outcome
 FROM lifecycle_assessment a JOIN network_service s ON s.id = a.service_id
 ORDER BY a.scheduled_for DESC, a.id DESC LIMIT %s"""
-    return sql, [ctx["api_limit"]["api_assessments"]]
+    return _counted((sql, [ctx["api_limit"]["api_assessments"]]),
+                    ("SELECT COUNT(*) AS listed FROM lifecycle_assessment WHERE status <> 'cancelled'", []))
 
 
 def api_fitness(ctx):
-    return FITNESS_ROWS.format(where=""), [ctx["api_limit"]["api_fitness"]]
+    return _counted((FITNESS_ROWS.format(where=""), [ctx["api_limit"]["api_fitness"]]),
+                    ("SELECT COUNT(*) AS listed FROM fitness_metricseries WHERE current", []))
 
 
 def _search_rows(word: str, limit: int):
@@ -190,8 +232,10 @@ def _search_rows(word: str, limit: int):
     # fetches the page's rows is the search's own, as Django writes it for this database
     from osom.search.queries import search
 
-    qs = search(word).values_list("kind", "title", "excerpt", "key", "service__name")[:limit]
-    return qs.query.sql_with_params()
+    found = search(word)
+    sql, params = found.values_list("kind", "title", "excerpt", "key", "service__name")[:limit].query.sql_with_params()
+    count_sql, count_params = found.order_by().values("pk").query.sql_with_params()
+    return _counted((sql, list(params)), (f"SELECT COUNT(*) AS listed FROM ({count_sql}) f", list(count_params)))
 
 
 def search_page(ctx):
