@@ -12,6 +12,7 @@ from osom.fitness.charts import (
     FlowBand,
     FlowNode,
     Point,
+    RankedFlows,
     flow_diagram,
     format_period,
     format_value,
@@ -159,3 +160,24 @@ def test_the_y_axis_names_a_long_unit_once_and_signs_money_on_each_tick():
     assert re.search(r'<text class="fx-chart__unit"[^>]*>per month</text>', money)
     percent = str(line_chart(_points("50", "60"), chart_id="q", title="Share", unit="%"))
     assert "fx-chart__unit" not in percent and ">60%<" in percent
+
+
+def test_flows_given_ranked_as_units_draw_the_same_picture_making_only_the_drawn_bands():
+    nodes, bands = _flow(60)
+    # a zero flow and a service's flow to itself are never drawn, given either way
+    bands += [FlowBand("P1", "J", D(0), D(1)), FlowBand("J", "J", D(5), D("0.5"))]
+    as_bands = flow_diagram(nodes, bands, chart_id="f", title="Money", money=money_text, max_bands=20, max_services=40)
+    names = {n.key: n.name for n in nodes}
+    ranked = sorted(bands, key=lambda b: (-b.amount, names[b.source], names[b.target]))
+    made = []
+
+    def band(item):
+        made.append(item)
+        return next(b for b in bands if (b.source, b.target, b.amount) == (item[0], item[1], D(item[2]).scaleb(-2)))
+
+    as_units = flow_diagram(nodes, RankedFlows(((b.source, b.target, int(b.amount * 100)) for b in ranked), band=band),
+                            chart_id="f", title="Money", money=money_text, max_bands=20, max_services=40)
+    assert str(as_units.svg) == str(as_bands.svg)
+    assert (as_units.drawn_bands, as_units.hidden_bands, as_units.hidden_services) == (20, 40, 40)
+    assert as_units.hidden_amount == as_bands.hidden_amount == sum(D(k) for k in range(1, 41))
+    assert len(made) == 20  # the other flows stayed plain tuples

@@ -54,6 +54,20 @@ _FIVES = {5**i: i for i in range(40)}  # a decimal's denominator without its 2s 
 
 def _split(num: int, den: int) -> Exact:
     """num/den as (n, e, q), the factors 2 and 5 of den moved into the power of ten."""
+    known = _DECIMAL_DENOMINATORS.get(den)
+    if known is not None:
+        return num * known[0], known[1], 1
+    times, e, q = _split_denominator(den)
+    if q == 1:  # a decimal's: 2**a * 5**b, of which there are few
+        _DECIMAL_DENOMINATORS[den] = times, e
+    return num * times, e, q
+
+
+_DECIMAL_DENOMINATORS: dict[int, tuple[int, int]] = {}  # 2**a * 5**b -> what _split_denominator gives
+
+
+def _split_denominator(den: int) -> tuple[int, int, int]:
+    """(t, e, q) such that 1/den = t / (10**e * q), with q free of the factors 2 and 5."""
     twos = (den & -den).bit_length() - 1
     den >>= twos
     fives = _FIVES.get(den, 0)
@@ -61,7 +75,7 @@ def _split(num: int, den: int) -> Exact:
     while den % 5 == 0:
         den, fives = den // 5, fives + 1
     e = max(twos, fives)
-    return num * (1 << (e - twos)) * 5 ** (e - fives), e, den
+    return (1 << (e - twos)) * 5 ** (e - fives), e, den
 
 
 _PLAIN = {Decimal, Fraction, int}
@@ -360,19 +374,24 @@ class CapitalFlow(Generic[K]):
         it passes on in units of 10**-places, rounded as ``passed_on`` rounds it), only those
         to or from ``touching`` when given. Integers: a network has over a hundred thousand
         flows, and a page ranks them all to show the largest."""
-        keys, totals, scale = self.services, self._totals, _TEN[places]
+        keys, totals, scale, ten = self.services, self._totals, _TEN[places], _TEN
         if touching is None:
-            pairs = ((k, j, s) for k, consumers in enumerate(self._consumers) for j, s in consumers)
+            by_provider = enumerate(self._consumers)
         else:
             at = self._index[touching]
-            pairs = [(at, j, s) for j, s in self._consumers[at]] + [(k, at, s) for k, s in self._providers[at] if k != at]
-        for k, j, (sn, se, sq) in pairs:
+            by_provider = [(at, self._consumers[at])] + [(k, [(at, s)]) for k, s in self._providers[at] if k != at]
+        for k, consumers in by_provider:
+            if not consumers:
+                continue
             tn, te, tq = totals[k]
-            den = _TEN[se + te] * sq * tq
-            q, r = divmod(sn * tn * scale, den)  # _units(_mul(share, total), places), inlined
-            if 2 * r > den or (2 * r == den and q % 2):
-                q += 1
-            yield keys[k], keys[j], q
+            tn *= scale
+            provider = keys[k]
+            for j, (sn, se, sq) in consumers:
+                den = ten[se + te] * sq * tq
+                q, r = divmod(sn * tn, den)  # _units(_mul(share, total), places), inlined
+                if 2 * r > den or (2 * r == den and q % 2):
+                    q += 1
+                yield provider, keys[j], q
 
     def cost_per_transaction(self, service: K, transactions: int | Decimal, places: int = 4) -> Decimal | None:
         """Fully loaded cost divided by the transactions; None when there were none."""
@@ -410,19 +429,26 @@ def compute_capital_flow(direct: Mapping[K, Number], shares: Mapping[tuple[K, K]
     providers: list[list[tuple[int, Exact]]] = [[] for _ in keys]
     consumers: list[list[tuple[int, Exact]]] = [[] for _ in keys]
     self_served = set()
-    for (provider, consumer), value in shares.items():
-        share = _read(value, "the share of {} used by {}", provider, consumer, name=name)
+    for (provider, consumer), value in shares.items():  # over a hundred thousand on a large network
+        try:  # a Decimal as the database gives it, read here without the checks of _read
+            share = _split(*value.as_integer_ratio()) if value.__class__ is Decimal else None
+        except (ValueError, OverflowError):  # NaN or infinity: _read says so
+            share = None
+        if share is None:
+            share = _read(value, "the share of {} used by {}", provider, consumer, name=name)
         if share[0] < 0 or share[0] > _TEN[share[1]] * share[2]:
             raise CapitalFlowError(f"the share of {name(provider)} used by {name(consumer)} must be between 0 and 1, not {value}",
                                    [provider, consumer])
-        for key in (provider, consumer) if provider not in index or consumer not in index else ():
-            if key not in index:  # named only in shares: a service with no direct spend
-                index[key] = len(keys)
-                keys.append(key)
-                spend.append(ZERO)
-                providers.append([])
-                consumers.append([])
-        k, j = index[provider], index[consumer]
+        k, j = index.get(provider), index.get(consumer)
+        if k is None or j is None:
+            for key in (provider, consumer):
+                if key not in index:  # named only in shares: a service with no direct spend
+                    index[key] = len(keys)
+                    keys.append(key)
+                    spend.append(ZERO)
+                    providers.append([])
+                    consumers.append([])
+            k, j = index[provider], index[consumer]
         if share[0]:
             providers[j].append((k, share))
             consumers[k].append((j, share))

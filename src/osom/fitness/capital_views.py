@@ -24,7 +24,7 @@ from osom.network.models import Service
 
 from . import actions, queries
 from .capital import round_fraction
-from .charts import FlowBand, FlowNode, flow_diagram, money_text
+from .charts import FlowBand, FlowNode, RankedFlows, flow_diagram, money_text
 from .forms import PeriodForm, SharesForm, TransactionsForm, share_field
 from .models import ConsumptionShare, PeriodVolume
 
@@ -48,9 +48,8 @@ def _ranked_flows(view: queries.CapitalFlowView, *, touching: int | None = None)
     by the names of provider and consumer; only those to or from the service ``touching``
     when given. Plain tuples (minus the amount in pennies, the two names, the two ids):
     a period can have over a hundred thousand flows, and only the largest are shown."""
-    names = view.services
-    flows = [(-pennies, names[p].name, names[c].name, p, c)
-             for p, c, pennies in view.flow.flows(2, touching=touching)]
+    names = {pk: s.name for pk, s in view.services.items()}
+    flows = [(-pennies, names[p], names[c], p, c) for p, c, pennies in view.flow.flows(2, touching=touching)]
     flows.sort()
     return flows
 
@@ -102,9 +101,10 @@ def capital_flow(request):
     picture = flow_diagram(
         [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk], flow.direct[pk])
          for pk, s in view.services.items()],
-        (FlowBand(p, c, _pennies(-minus), view.shares[(p, c)]) for minus, _a, _b, p, c in flows),
+        RankedFlows(((p, c, -minus) for minus, _a, _b, p, c in flows),
+                    band=lambda item: FlowBand(item[0], item[1], _pennies(item[2]), view.shares[item[0], item[1]])),
         chart_id="fx-flow", title=f"How the money of {period} flows through the network",
-        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS, ranked=True)
+        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS)
     context.update({
         "page": page,
         "bands": [_band(view, f) for f in flows[:200]], "more_bands": max(0, len(flows) - 200), "picture": picture,

@@ -26,7 +26,7 @@ from osom.lifecycle.queries import CURRENCY_SYMBOLS
 
 __all__ = [
     "Point", "line_chart", "format_value", "format_period", "money_text", "nice_ticks",
-    "FlowNode", "FlowBand", "FlowPicture", "flow_diagram",
+    "FlowNode", "FlowBand", "FlowPicture", "RankedFlows", "flow_diagram",
 ]
 
 _TENTH = Decimal("0.1")
@@ -342,9 +342,21 @@ EXTERNAL = "__external__"
 _PALETTE = ["#0b4f6c", "#9a4a00", "#1e6b34", "#8b2c6f", "#1d5f8c", "#a4161a", "#5b3f99", "#00707a", "#3f5f2b", "#6b4f1d"]
 
 
-def flow_diagram(nodes: list[FlowNode], bands: Iterable[FlowBand], *, chart_id: str, title: str,
+@dataclass
+class RankedFlows:
+    """Flows of money already in the order to draw them (the largest first, then by the
+    names of provider and consumer), as plain ``(source, target, units)`` items, ``units``
+    the amount in 10**-places of money: a network can have more than a hundred thousand,
+    and only the few drawn are made into bands, by ``band``."""
+
+    items: Iterable[tuple]
+    band: Callable[[tuple], FlowBand]
+    places: int = 2
+
+
+def flow_diagram(nodes: list[FlowNode], bands: Iterable[FlowBand] | RankedFlows, *, chart_id: str, title: str,
                  money: Callable[[Decimal], str], max_services: int = 40, max_bands: int = 80,
-                 external_label: str = "External users", ranked: bool = False) -> FlowPicture:
+                 external_label: str = "External users") -> FlowPicture:
     """A Sankey-like picture: services in columns by how deep they sit in the chain of
     providers (the ones consuming no other service on the left), each a bar as tall as its
     fully loaded cost; a band from provider to consumer as wide as the money passed on, and
@@ -352,35 +364,37 @@ def flow_diagram(nodes: list[FlowNode], bands: Iterable[FlowBand], *, chart_id: 
 
     Beyond ``max_bands`` flows or ``max_services`` services only the largest flows are
     drawn (and each drawn service's band to the external users); the picture says how many
-    flows, and how much money, it leaves out. ``ranked`` says the bands already come in
-    that order (the largest first, then by the names of provider and consumer): they are
-    then read once, so they can be made as they are read."""
+    flows, and how much money, it leaves out. The bands are read once."""
     by_key = {n.key: n for n in nodes if n.total > 0 or n.external > 0}
+    if isinstance(bands, RankedFlows):
+        entries: Iterable[tuple] = ((item[0], item[1], item[2], item) for item in bands.items)
+        make, places = bands.band, bands.places
+    else:
+        ranked = sorted((b for b in bands if b.source in by_key and b.target in by_key),
+                        key=lambda b: (-b.amount, str(by_key[b.source].name), str(by_key[b.target].name)))
+        entries, places = ((b.source, b.target, b.amount, b) for b in ranked), 0
 
-    def drawable(b: FlowBand) -> bool:
-        return b.amount > 0 and b.source in by_key and b.target in by_key and b.source != b.target
+        def make(band: FlowBand) -> FlowBand:
+            return band
 
-    if not ranked:
-        bands = sorted(filter(drawable, bands),
-                       key=lambda b: (-b.amount, str(by_key[b.source].name), str(by_key[b.target].name)))
     shown_keys: set = set()
     linked: set = set()
     drawn: list[FlowBand] = []
-    hidden_bands, hidden_amount = 0, Decimal(0)
-    # one pass: a network's bands can be more than a hundred thousand, made as they are read
-    for band in bands:
-        if ranked and not drawable(band):
+    hidden_bands, hidden_total = 0, 0
+    for source, target, amount, item in entries:
+        if not (amount > 0 and source != target and source in by_key and target in by_key):
             continue
-        linked.add(band.source)
-        linked.add(band.target)
+        linked.add(source)
+        linked.add(target)
         if len(drawn) < max_bands:
-            new = {band.source, band.target} - shown_keys
+            new = {source, target} - shown_keys
             if len(shown_keys) + len(new) <= max_services:
-                drawn.append(band)
+                drawn.append(make(item))
                 shown_keys |= new
                 continue
         hidden_bands += 1
-        hidden_amount += band.amount
+        hidden_total += amount
+    hidden_amount = Decimal(hidden_total).scaleb(-places)
     # services that pass nothing on and take nothing (all their money goes straight to
     # external users) appear while there is room, largest first; one whose flows were all
     # left out does not, or it would seem to stand alone

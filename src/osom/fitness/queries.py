@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import CharField, Count, F, Q, Sum, Window
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from osom.network.models import Metric, Service
@@ -314,9 +314,11 @@ def capital_flow_for(period: str) -> CapitalFlowView:
         direct[pk] = total
         services[pk] = FlowService(pk, name, slug, stage)
     # in no particular order: sorting a period's hundred thousand shares would cost more
-    # than reading them, and the flow is the same in any order
-    shares = {(p, c): s for p, c, s in ConsumptionShare.objects.filter(period=period).order_by()
-              .values_list("provider_id", "consumer_id", "share")}
+    # than reading them, and the flow is the same in any order. Each share is read as its
+    # text, which Decimal reads exactly, rather than through the field's conversion, which
+    # on SQLite rounds each one again (a third of the time of reading them)
+    shares = {(p, c): Decimal(s) for p, c, s in ConsumptionShare.objects.filter(period=period).order_by()
+              .values_list("provider_id", "consumer_id", Cast("share", CharField()))}
     transactions = dict(PeriodVolume.objects.filter(period=period).order_by().values_list("service_id", "transactions"))
     ids = set(direct) | {p for p, _ in shares} | {c for _, c in shares}
     # services that only share or consume in the period, with no spending of their own
