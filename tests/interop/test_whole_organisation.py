@@ -158,6 +158,30 @@ def test_every_kind_of_record_is_exported_or_left_out_with_a_reason():
 
 
 @pytest.mark.django_db
+def test_the_organisation_is_read_and_loaded_with_the_cycle_collector_paused(tmp_path, cast, monkeypatch):
+    import gc
+
+    export_organisation(path=tmp_path / "out")
+    empty_the_database()
+    seen = []
+    for name in ("read_organisation", "_load"):
+        def spy(*args, _original=getattr(whole_import, name), **kwargs):
+            seen.append(gc.isenabled())
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(whole_import, name, spy)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        import_organisation(path=tmp_path / "out")
+        assert seen == [False, False]  # read, then loaded, both paused
+        assert gc.isenabled()  # and resumed after
+    finally:
+        gc.enable() if was else gc.disable()
+    assert Service.objects.filter(name=cast.service.name).exists()
+
+
+@pytest.mark.django_db
 def test_hostile_text_and_every_line_ending_come_back_exactly(tmp_path, cast):
     awkward = [
         prose(),
