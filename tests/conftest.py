@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import pytest
@@ -81,3 +82,12 @@ def cast(db) -> Cast:
     add_team_member(actor=manager, service=service, person=team_member,
                     role=ProfessionalRole.objects.get(name="User researcher"), level="senior")
     return Cast(executive, exec_team, manager, other_manager, team_member, outsider, service, other_service)
+
+
+@pytest.fixture
+def collector_on():
+    """Python's cycle collector on for the test, and as it was after it."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    gc.enable() if was else gc.disable()

@@ -183,6 +183,23 @@ def test_figure_define_list_show_and_retire(cast, capsys):
 # ---------------------------------------------------------------- capital flow
 
 
+def test_capital_flow_is_worked_out_with_the_cycle_collector_paused(cast, capsys, monkeypatch, collector_on):
+    import gc
+
+    from osom.fitness import queries
+
+    worked_example(cast)
+    seen, original = [], queries.capital_flow_for
+
+    def spy(period):
+        seen.append(gc.isenabled())
+        return original(period)
+
+    monkeypatch.setattr(queries, "capital_flow_for", spy)
+    assert _run(capsys, "capital", "flow", PERIOD)[0] == 0
+    assert seen == [False] and gc.isenabled()
+
+
 def test_capital_flow_prints_the_worked_example(cast, capsys):
     worked_example(cast)
     assert _run(capsys, "capital", "periods") == (0, f"{PERIOD}\n", "")

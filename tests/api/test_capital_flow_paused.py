@@ -12,14 +12,6 @@ from osom.fitness import queries
 from ..fitness_pages.helpers import PERIOD, worked_example
 
 
-@pytest.fixture
-def collector_on():
-    was = gc.isenabled()
-    gc.enable()
-    yield
-    gc.enable() if was else gc.disable()
-
-
 @pytest.mark.parametrize("where", ["page", "service page", "api", "service api"])
 def test_capital_flow_is_worked_out_with_the_collector_paused(cast, client, api_as, monkeypatch, collector_on, where):
     worked_example(cast)

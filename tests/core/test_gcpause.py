@@ -10,14 +10,6 @@ import pytest
 from osom.core.gcpause import cycle_collection_paused, pauses_cycle_collection
 
 
-@pytest.fixture
-def collector_on():
-    was = gc.isenabled()
-    gc.enable()
-    yield
-    gc.enable() if was else gc.disable()
-
-
 def test_the_collector_is_paused_inside_and_resumed_after(collector_on):
     with cycle_collection_paused():
         assert not gc.isenabled()

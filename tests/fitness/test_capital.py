@@ -342,3 +342,13 @@ def test_smoke_two_thousand_services_with_a_few_cycles():
     assert all(flow.fully_loaded_exact[j] >= F(direct[j]) for j in direct)
     last = flow.breakdown_exact(size - 1)
     assert sum(last.values()) == flow.fully_loaded_exact[size - 1]
+
+
+def test_decimal_denominators_are_remembered_up_to_a_bound_and_split_exactly_beyond_it():
+    from osom.fitness import capital
+
+    for a in range(1500):  # 1/2**a = 5**a / 10**a, however many have been seen
+        n, e, q = capital._split(1, 2**a)
+        assert (q, e, n) == (1, a, 5**a)
+    assert len(capital._DECIMAL_DENOMINATORS) <= 1000
+    assert capital._split(1, 3) == (1, 0, 3) and capital._split(7, 40) == (175, 3, 1)

@@ -58,7 +58,7 @@ def _split(num: int, den: int) -> Exact:
     if known is not None:
         return num * known[0], known[1], 1
     times, e, q = _split_denominator(den)
-    if q == 1:  # a decimal's: 2**a * 5**b, of which there are few
+    if q == 1 and len(_DECIMAL_DENOMINATORS) < 1000:  # a decimal's, 2**a * 5**b: amounts and shares use a few
         _DECIMAL_DENOMINATORS[den] = times, e
     return num * times, e, q
 
