@@ -198,6 +198,20 @@ def fitness(ctx):
                     (FITNESS_COUNTS, [ctx["today"]]))
 
 
+def fitness_words(ctx):
+    # the series' words are indexed by FTS5 on SQLite and a tsvector on PostgreSQL, so the
+    # page's rows and counts are read with its own filter, as Django writes it for this database
+    from osom.fitness.queries import fitness_overview
+
+    found = fitness_overview(q=ctx["word"], today=ctx["today"])
+    sql, params = (found.values_list("service_name", "service__slug", "stage", "metric_key", "metric__name",
+                                     "metric__unit", "metric__direction", "target", "latest_value", "latest_end",
+                                     "due_on")[:ctx["page_size"]].query.sql_with_params())
+    count_sql, count_params = found.order_by().values("status", "due_on").query.sql_with_params()
+    counts = FITNESS_COUNTS.replace("FROM fitness_metricseries WHERE current", f"FROM ({count_sql}) f")
+    return _counted((sql, list(params)), (counts, [ctx["today"], *count_params]))
+
+
 def api_services(ctx):
     # each service with its manager and the counts the API gives of it (needs, providers,
     # consumers), and how many services there are
@@ -272,6 +286,7 @@ FLOORS = {
     "capital_flow": (capital_flow, render_rows),
     "heat_map": (heat_map, render_rows),
     "fitness": (fitness, render_rows),
+    "fitness_words": (fitness_words, render_rows),
     "api_services": (api_services, render_json),
     "api_assessments": (api_assessments, render_json),
     "api_fitness": (api_fitness, render_json),

@@ -18,17 +18,19 @@ from osom.fitness import actions, queries, series
 from osom.fitness.models import MET, MISSED, NO_DATA, NO_TARGET, Measurement, MetricSeries, status_of
 from osom.network import actions as network_actions
 from osom.network.models import Metric, Service
+from osom.search.text import terms
 
 from .. import factories
 from ..lifecycle.helpers import DECOMMISSION, published, service_at
 from .test_permissions import MONTH_BEFORE, TODAY, issued, measured, record
 
-COPIED = ("metric_id", "current", "service_name", "stage", "position", "target", "direction", "status")
+COPIED = ("metric_id", "current", "service_name", "stage", "position", "target", "direction", "status", "terms")
 
 
 def fresh() -> dict:
     """Each metric of each current contract, worked out afresh: its metric, whether it
-    counts, its service's name and stage, its place, target, direction and status."""
+    counts, its service's name and stage, its place, target, direction and status, and
+    the words it is found by."""
     out = {}
     for service in Service.objects.exclude(current_version=None):
         for metric in Metric.objects.filter(version_id=service.current_version_id):
@@ -37,7 +39,8 @@ def fresh() -> dict:
             out[(service.pk, metric.key)] = (
                 metric.pk, service.lifecycle_stage != "decommissioned", service.name, service.lifecycle_stage,
                 metric.position, metric.target, metric.direction,
-                status_of(latest.value if latest else None, metric.target, metric.direction))
+                status_of(latest.value if latest else None, metric.target, metric.direction),
+                terms(service.name, metric.name, metric.key))
     return out
 
 
@@ -132,7 +135,7 @@ def test_the_stored_status_is_the_one_worked_out_afresh_whatever_changed(cast, v
     assert (old.current, old.stage, old.status) == (False, "decommissioned", MISSED)
     # the reads show what is stored: every status, the decommissioned service's left out
     rows = list(queries.fitness_overview(today=TODAY))
-    assert Counter(s.status for s in rows) == Counter(v[-1] for v in fresh().values() if v[1])
+    assert Counter(s.status for s in rows) == Counter(v[COPIED.index("status")] for v in fresh().values() if v[1])
     assert {MET, MISSED, NO_TARGET, NO_DATA} <= {s.status for s in rows}
     assert varied["old"].pk not in {s.service_id for s in rows}
     assert queries.network_fitness_counts(today=TODAY)["missed"] == 3  # permits, complaints, lights' m2
@@ -150,7 +153,43 @@ def _break() -> None:
     metrics not yet reported."""
     MetricSeries.objects.filter(count=0).delete()
     MetricSeries.objects.update(metric=None, current=False, service_name="", stage="", position=0, target=None,
-                                direction="", status=MET)
+                                direction="", status=MET, terms="")
+
+
+def _found(q: str, **filters) -> list[tuple[str, str]]:
+    return [(s.service_name, s.metric_key) for s in queries.fitness_overview(q=q, today=TODAY, **filters)]
+
+
+def test_the_overview_finds_series_by_the_words_they_begin_in_names_and_keys(cast, varied):
+    # each word begins a word of the service's name, the metric's name or its key
+    assert _found("water leaks") == [("Water meters", "leaks")]
+    assert _found("WATER compl") == [("Water meters", "complaints")]
+    assert ("Bin collection", "completion-rate") in _found("completion")
+    assert _found("rate completion bin") == [("Bin collection", "completion-rate")]
+    # a word inside another word is not a match, as in search
+    assert _found("aters") == []
+    # the words of the renamed service, and only those, after the contract renamed it
+    assert {name for name, _ in _found("online")} == {"Parking permits online"}
+    # a decommissioned service's series are found only at its stage
+    assert _found("old payments") == []
+    assert _found("old payments", stage="decommissioned") == [("Old payments", "m1")]
+    # the query's syntax is never the index's: quotes, operators and stars are not words
+    assert _found('water" OR leaks*') == []
+    assert _found('"water" leaks*') == [("Water meters", "leaks")]
+    assert _found("--- ") == []
+    # counts by status read the same filter
+    assert queries.fitness_counts(q="water", today=TODAY) == {MET: 1, MISSED: 1, "stale": 0}
+
+
+def test_a_renamed_service_and_a_renamed_metric_are_found_by_their_new_words(cast, varied):
+    water = varied["water"]
+    renamed = _contract("Crèche places", ("leaks", "lower", "5"), ("complaints", "lower", "2"))
+    renamed["metrics"][0]["name"] = "Burst pipes reported"
+    _alter(cast, water, renamed)
+    assert _found("water") == []
+    assert _found("creche burst") == [("Crèche places", "leaks")]
+    assert _found("crèche pipes leaks") == [("Crèche places", "leaks")]
+    assert_right()
 
 
 def test_a_bulk_sync_puts_right_what_writes_without_saves_left_out(varied):
@@ -166,8 +205,9 @@ def test_a_bulk_sync_puts_right_what_writes_without_saves_left_out(varied):
 def test_the_migration_fills_the_columns_of_a_database_that_had_series_before(varied):
     expected = stored()
     _break()
-    migration = importlib.import_module("osom.fitness.migrations.0002_series_status")
-    migration.fill(apps, None)
+    # the series' copies, then their words, as the migrations that added them fill them
+    for name in ("0002_series_status", "0004_series_terms"):
+        importlib.import_module(f"osom.fitness.migrations.{name}").fill(apps, None)
     assert stored() == expected
     assert_right()
 

@@ -26,6 +26,8 @@ from osom.core.actions import create_person
 from osom.core.errors import InvalidInput
 from osom.core.models import AuditEvent, Person
 from osom.core.audit import verify_chain
+from osom.fitness.models import MetricSeries
+from osom.fitness.queries import fitness_overview
 from osom.interop import whole_import
 from osom.interop.whole import LEFT_OUT, LEFT_OUT_APPS, LEFT_OUT_FIELDS, MANIFEST, tables
 from osom.interop.whole_export import export_organisation
@@ -107,6 +109,8 @@ def test_the_demo_goes_out_and_back_byte_for_byte_and_row_for_row(tmp_path):
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         load_demo()
     before = snapshot()
+    words_before = dict(MetricSeries.objects.values_list("pk", "terms"))
+    assert all(words_before.values())
     first = export_organisation(path=tmp_path / "first")
     assert first["network/services.yaml"] == Service.objects.count() > 30
     assert first["fitness/measurements.csv"] > 1000
@@ -121,6 +125,10 @@ def test_the_demo_goes_out_and_back_byte_for_byte_and_row_for_row(tmp_path):
 
     # every row of every table as it was, ids and references included
     assert snapshot() == before
+    # the words each metric's series is found by are worked out again, and indexed
+    assert dict(MetricSeries.objects.values_list("pk", "terms")) == words_before
+    some = MetricSeries.objects.filter(current=True).exclude(terms="").order_by("pk").first()
+    assert some in fitness_overview(q=some.terms.split()[-1])
     export_organisation(path=tmp_path / "second")
     assert files(tmp_path / "second") == files(tmp_path / "first")
 

@@ -41,6 +41,7 @@ from osom.core import audit
 from osom.core.errors import Conflict, InvalidInput
 from osom.core.models import Organisation, Person, Role
 from osom.fitness.models import ConsumptionShare, Measurement, MetricSeries, PeriodVolume
+from osom.fitness.series import series_terms
 from osom.learning.models import (
     CoEReview, CorrectionOfError, CorrectiveAction, DoctrinePattern, DoctrineRating, DoctrineRound, PatternEffect,
     TimelineEvent,
@@ -715,7 +716,7 @@ class _Generator:
         rng = self.rng
         chosen = _outcome_metrics(random.Random(s.id * 7919 + 17))
         extra = words.COST_METRIC if s.user_type != UserType.INTERNAL else words.CONSUMPTION_METRIC
-        keys = [(key, unit, target) for key, _, unit, _, target in [*chosen, extra]]
+        keys = [(key, name, unit, target) for key, name, unit, _, target in [*chosen, extra]]
         reporting_from = max([day for st, day in s.path if st in (B, L)] or [s.established])
         end = (s.decommissioned_on or self.today) - dt.timedelta(days=1)
         weekly = rng.random() < WEEKLY_SHARE
@@ -740,7 +741,7 @@ class _Generator:
             cadence = 31
         if not periods:
             return
-        for key, unit, target in keys:
+        for key, name, unit, target in keys:
             # some series stop a few periods early: the service forgot to report, and shows as stale
             stops = rng.random() < 0.08 and len(periods) > 4
             series = periods[: -rng.randint(1, 3)] if stops else periods
@@ -759,7 +760,8 @@ class _Generator:
             last_start, last_end = series[-1]
             self.w.add(MetricSeries(service_id=s.id, metric_key=key, cadence_days=cadence, count=len(series),
                                     latest_value=shown, latest_start=last_start, latest_end=last_end,
-                                    due_on=last_end + dt.timedelta(days=cadence)))
+                                    due_on=last_end + dt.timedelta(days=cadence),
+                                    terms=series_terms(s.name, name, key)))
 
     # ------------------------------------------------------------ money
     def money(self) -> None:

@@ -345,7 +345,8 @@ class ExpressionErrorOut(ErrorOut):
 class FitnessFilters(PageQuery):
     status: StatusFilter | None = Field(None, description="met, missed, no target, no data, or stale")
     stage: Lifecycle | None = Field(None, description="Only the services at this lifecycle stage")
-    q: str = Field("", description="Words in the service's name or the metric's name or key")
+    q: str = Field("", description="Words, each the start of a word of the service's name or the metric's "
+                                   "name or key (case and accents aside)")
 
 
 class FitnessRow(Schema):

@@ -110,6 +110,11 @@ class MetricSeries(models.Model):
     direction = models.CharField(max_length=10, blank=True)
     status = models.CharField(max_length=10, choices=STATUSES, default=NO_DATA,
                               help_text="The latest value against the current target")
+    # The words a series is found by on the network's fitness page: the service's name,
+    # the metric's name and its key, folded as the search index folds them
+    # (osom.search.text). The database indexes them for words (the migration that adds
+    # this column: an FTS5 table on SQLite, a tsvector with a GIN index on PostgreSQL).
+    terms = models.TextField(blank=True, default="", help_text="The folded words of the service's name, the metric's name and key")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["service", "metric_key"], name="one_series_per_metric")]

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from osom.network.models import Metric, Service
 from osom.network.stages import Lifecycle
+from osom.search.queries import Matches, query_words
 
 from . import expressions
 from .models import (
@@ -75,8 +76,9 @@ def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: d
                      services=None):
     """Every metric of every current contract, as its series (with the metric, the
     service and its manager), with its latest value and status, for the network's fitness
-    page; filterable by status (met, missed, no target, no data, stale), by words in the
-    service's name or the metric's name or key, and by lifecycle stage. A decommissioned
+    page; filterable by status (met, missed, no target, no data, stale), by words (each
+    must begin a word of the service's name or the metric's name or key, as search
+    matches words, read from the series' full-text index), and by lifecycle stage. A decommissioned
     service's metrics are left out unless that stage is asked for: it reports nothing any
     more, its last values are history.
 
@@ -94,7 +96,8 @@ def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: d
     if services is not None:
         qs = qs.filter(service__in=services)
     if q:
-        qs = qs.filter(Q(service_name__icontains=q) | Q(metric__name__icontains=q) | Q(metric_key__icontains=q))
+        found = query_words(q)
+        qs = qs.filter(Matches(found, fts="series_fts", vector="terms_vector")) if found else qs.none()
     if status == "stale":
         qs = qs.filter(due_on__lt=today)
     elif status in (MET, MISSED, NO_TARGET, NO_DATA):
@@ -105,7 +108,7 @@ def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: d
 def fitness_counts(*, q: str = "", stage: str = "", today: dt.date | None = None) -> dict[str, int]:
     """How many metrics of the network's fitness page have each status, and how many are
     stale (``"stale"``), with the same filters: two queries, each counted from an index of
-    the series (but for words, which are looked for in every name)."""
+    the series."""
     today = today or timezone.localdate()
     base = fitness_overview(q=q, stage=stage, today=today)
     counts = {row["status"]: row["n"] for row in base.order_by().values("status").annotate(n=Count("pk"))}

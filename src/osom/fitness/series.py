@@ -28,17 +28,23 @@ from django.db.models.signals import post_init, post_save
 
 from osom.network.models import Metric, Service
 from osom.network.stages import Lifecycle
+from osom.search.text import terms
 
 from .models import MetricSeries, status_of
 
-__all__ = ["sync_service", "sync_all", "attach", "connect", "CONTRACT_FIELDS"]
+__all__ = ["sync_service", "sync_all", "attach", "connect", "series_terms", "CONTRACT_FIELDS"]
 
 # What the series copies from the contract and the service, and what follows from them
-CONTRACT_FIELDS = ["metric", "current", "service_name", "stage", "position", "target", "direction", "status"]
+CONTRACT_FIELDS = ["metric", "current", "service_name", "stage", "position", "target", "direction", "status", "terms"]
 # A service's fields the series copy (by their attribute names)
 _WATCHED = {"current_version": "current_version_id", "lifecycle_stage": "lifecycle_stage", "name": "name"}
 _UNKNOWN = object()
 BATCH = 2000
+
+
+def series_terms(service_name: str, metric_name: str, metric_key: str) -> str:
+    """The words a series is found by: its service's name, its metric's name and key."""
+    return terms(service_name, metric_name, metric_key)
 
 
 def _copy(series: MetricSeries, metric: Metric | None, name: str, stage: str) -> bool:
@@ -51,6 +57,7 @@ def _copy(series: MetricSeries, metric: Metric | None, name: str, stage: str) ->
         "position": metric.position if metric else 0,
         "target": metric.target if metric else None,
         "direction": metric.direction if metric else "",
+        "terms": series_terms(name, metric.name if metric else "", series.metric_key),
     }
     values["status"] = status_of(series.latest_value, values["target"], values["direction"])
     changed = False
@@ -74,7 +81,7 @@ def sync_service(service: Service | int) -> None:
     metrics = {}
     if row["current_version_id"]:
         metrics = {m.key: m for m in Metric.objects.filter(version_id=row["current_version_id"])
-                   .only("pk", "key", "position", "target", "direction")}
+                   .only("pk", "key", "name", "position", "target", "direction")}
     with transaction.atomic(savepoint=False):
         existing = {s.metric_key: s for s in MetricSeries.objects.select_for_update(no_key=True).filter(service_id=pk)}
         changed = [s for key, s in existing.items()
@@ -127,6 +134,7 @@ def sync_all() -> int:
                          default=Value(False)),
         )
         _statuses(MetricSeries)
+        _terms(MetricSeries)
     return len(missing)
 
 
@@ -142,6 +150,18 @@ def _statuses(model) -> None:
     for status, pks in moves.items():
         for start in range(0, len(pks), BATCH):
             model.objects.filter(pk__in=pks[start:start + BATCH]).update(status=status)
+
+
+def _terms(model) -> None:
+    """Each series' words worked out in Python, as a write works them out, and written for
+    the rows whose words differ."""
+    moved = []
+    rows = (model.objects.values_list("pk", "service_name", "metric__name", "metric_key", "terms").order_by("pk"))
+    for pk, name, metric_name, key, stored in rows.iterator(chunk_size=BATCH):
+        words = series_terms(name, metric_name or "", key)
+        if words != stored:
+            moved.append(model(pk=pk, terms=words))
+    model.objects.bulk_update(moved, ["terms"], batch_size=BATCH // 4)
 
 
 # ---------------------------------------------------------------- the receivers

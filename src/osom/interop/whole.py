@@ -43,9 +43,9 @@ LEFT_OUT: dict[str, str] = {
 }
 LEFT_OUT_APPS = {"search": "the search index is rebuilt from the records after loading"}
 
-# Fields never written: credentials, and Django's own permission tables the platform
-# does not use.
-LEFT_OUT_FIELDS = {"core.person": {"password", "groups", "user_permissions"}}
+# Fields never written: credentials, Django's own permission tables the platform does
+# not use, and the words a metric's series is found by, worked out again after loading.
+LEFT_OUT_FIELDS = {"core.person": {"password", "groups", "user_permissions"}, "fitness.metricseries": {"terms"}}
 
 CSV_KINDS = {"fitness.measurement", "fitness.metricseries", "fitness.consumptionshare", "fitness.periodvolume",
              "learning.doctrinerating"}

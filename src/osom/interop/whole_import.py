@@ -43,7 +43,7 @@ from osom.core.policy import Authority
 from .report import ImportReport
 from . import yamltext
 from .yamltext import fast_load
-from .whole import FORMAT, MANIFEST, BadValue, Column, Table, reader, tables
+from .whole import FORMAT, LEFT_OUT_FIELDS, MANIFEST, BadValue, Column, Table, reader, tables
 
 __all__ = ["import_organisation", "read_organisation"]
 
@@ -493,6 +493,12 @@ def _insert(loaded: Loaded, naturals: dict[str, dict], progress=None) -> None:
         # until then it is unusable, written as Django writes one (a mark, then random text)
         fields.append(table.model._meta.get_field("password"))
         fills.append(_unusable_password)
+    for name in sorted(LEFT_OUT_FIELDS.get(table.label, ())):
+        # what is worked out again after loading starts as its default
+        left_out = table.model._meta.get_field(name)
+        if left_out.concrete and not left_out.many_to_many and left_out.has_default():
+            fields.append(left_out)
+            fills.append(left_out.get_default)
     records = loaded.records
     if all(p is None for p in preps) and not fills:
         rows = records

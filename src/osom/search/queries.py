@@ -20,7 +20,7 @@ from django.db.models.functions import Collate, Concat
 from .models import SearchDocument
 from .text import MAX_QUERY_WORDS, words
 
-__all__ = ["query_words", "search", "service_ids"]
+__all__ = ["Matches", "query_words", "search", "service_ids"]
 
 
 def query_words(q: str) -> list[str]:
@@ -43,14 +43,17 @@ def _tsquery(found: list[str]) -> str:
 
 
 class Matches(Expression):
-    """True for the documents holding every word as a prefix, from the full-text index."""
+    """True for the rows holding every word as a prefix, from a full-text index of them:
+    by default the search documents', else the FTS5 table ``fts`` on SQLite (whose rowid
+    is the row's id) and the tsvector column ``vector`` on PostgreSQL."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, found: list[str]):
+    def __init__(self, found: list[str], *, fts: str = "search_fts", vector: str = "search_vector"):
         super().__init__()
         self.found = list(found)
+        self.fts, self.vector = fts, vector
         self.id = F("id")
 
     def get_source_expressions(self):
@@ -62,11 +65,11 @@ class Matches(Expression):
     def as_sql(self, compiler, connection):
         id_sql, id_params = compiler.compile(self.id)
         if connection.vendor == "sqlite":
-            return (f"{id_sql} IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)",
+            return (f"{id_sql} IN (SELECT rowid FROM {self.fts} WHERE {self.fts} MATCH %s)",
                     [*id_params, _fts5(self.found)])
         if connection.vendor == "postgresql":
             table = compiler.quote_name_unless_alias(self.id.alias)
-            return f"{table}.search_vector @@ %s::tsquery", [_tsquery(self.found)]
+            return f"{table}.{self.vector} @@ %s::tsquery", [_tsquery(self.found)]
         raise NotSupportedError("Search needs SQLite or PostgreSQL.")
 
 
