@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from osom.core.errors import NotAllowed
@@ -447,3 +449,13 @@ def test_a_managers_obligations_hold_what_is_asked_of_their_services(cast):
     mine = manager_obligations(cast.manager)
     assert (mine["mandates"], mine["guidance_to_decide"]) == ([], [])
     assert [r.guidance for r in executive_attention()["rejections"]] == [guidance]
+
+
+def test_someone_who_manages_no_running_service_is_asked_nothing_in_one_query(cast):
+    issued_mandate(cast)
+    published_guidance(cast)
+    with CaptureQueriesContext(connection) as captured:
+        nothing = manager_obligations(cast.executive)
+    assert len(captured.captured_queries) == 1
+    assert nothing == {key: [] for key in manager_obligations(cast.manager)}
+    assert manager_obligations(cast.manager)["guidance_to_decide"], "the manager's are there to compare with"

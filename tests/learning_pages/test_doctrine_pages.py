@@ -337,6 +337,18 @@ def test_the_executive_may_open_a_round_from_the_heat_map_for_a_service_not_yet_
     assert reverse("learning:service_round_new", args=[cast.service.slug]) not in row
 
 
+def test_the_heat_map_escapes_every_name_in_its_cells(cast, client):
+    factories.service(cast.executive, 'Tea & "cake" <b>now</b>', manager=cast.manager, stage="live")
+    client.force_login(cast.outsider)
+    body = _get(client, reverse("learning:heat_map"))
+    assert "<b>now</b>" not in body
+    named = 'Tea &amp; &quot;cake&quot; &lt;b&gt;now&lt;/b&gt;'
+    first = DoctrinePattern.objects.first()
+    # each of the row's forty cells names the service and its pattern, escaped
+    assert body.count(f'title="{named}, ') == 40
+    assert f'title="{named}, {first.name}: Unknown"' in body
+
+
 def test_the_heat_map_filters_by_stage(cast, client):
     factories.service(cast.executive, "Street lighting", manager=cast.manager, stage="live")
     client.force_login(cast.outsider)

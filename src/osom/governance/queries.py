@@ -86,6 +86,11 @@ def executive_attention(limit: int = 20) -> dict:
     }
 
 
+# What a manager's dashboard lists: their running services, then what is asked of them
+OBLIGATIONS = ("services", "agendas", "mandates", "guidance_to_decide", "disputes", "overdue_actions", "to_verify",
+               "coe_drafts", "open_rounds")
+
+
 def manager_obligations(person: Person, limit: int = 50) -> dict:
     """What is asked of the services a person manages."""
     from osom.learning.models import CorrectionOfError, CorrectiveAction, DoctrineRound
@@ -93,9 +98,13 @@ def manager_obligations(person: Person, limit: int = 50) -> dict:
     from osom.lifecycle.models import Assessment, AssessmentStatus
 
     services = Service.objects.filter(manager=person).exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
+    service_list = list(services.order_by("name"))
+    if not service_list:
+        # nothing is asked of someone who manages no running service (the dashboard and
+        # the API show these only to those who do): one query, not ten
+        return {key: [] for key in OBLIGATIONS}
     decided = GuidanceDecision.objects.filter(service__manager=person).values_list("guidance_id", "service_id")
     published = list(Guidance.objects.filter(status=Guidance.Status.PUBLISHED).order_by("-published_at")[:limit])
-    service_list = list(services.order_by("name"))
     decided_pairs = set(decided)
     return {
         "services": service_list,

@@ -125,7 +125,10 @@ class CorrectionOfError(models.Model):
         ordering = ["-occurred_on", "-pk"]
         verbose_name = "correction of error"
         verbose_name_plural = "corrections of error"
-        indexes = [models.Index(fields=["service", "status"])]
+        # the Corrections of Error awaiting review, oldest published first, on the
+        # executive's dashboard: read in that order from an index, not sorted from all
+        indexes = [models.Index(fields=["service", "status"]),
+                   models.Index(fields=["status", "published_at", "id"], name="coe_status_published")]
 
     def __str__(self) -> str:
         return self.title

@@ -65,6 +65,13 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # the few services flagged for decommissioning, counted on the executive's
+        # dashboard and listed by name, read without visiting every service
+        indexes = [models.Index(fields=["lifecycle_stage", "name"], condition=~models.Q(decommission_flag=""),
+                                name="service_flagged"),
+                   # the running services whose assessment is due or overdue, soonest first,
+                   # on the executive's dashboard and the assessments' calendar
+                   models.Index(fields=["lifecycle_stage", "next_assessment_due"], name="service_stage_due")]
 
     def __str__(self) -> str:
         return self.name

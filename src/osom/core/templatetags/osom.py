@@ -3,6 +3,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
+from osom.core.addresses import service_address as _service_address
 from osom.core.markdown import render_markdown
 from osom.core.numbers import plain_number
 from osom.core.policy import can as _can
@@ -38,3 +39,11 @@ def url_with(context, **kwargs):
 def number_filter(value):
     """A Decimal as people write it: 100, not 1E+2 or 100.0000."""
     return "" if value is None else plain_number(value)
+
+
+@register.filter
+def service_address(service):
+    """``{{ service|service_address }}``: its page's address, as ``{% url 'network:service'
+    service.slug %}`` gives it, for lists that link many services (made once, not
+    reversed for each)."""
+    return _service_address(service)
