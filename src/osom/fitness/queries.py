@@ -77,8 +77,8 @@ def fitness_overview(*, status: str = "", q: str = "", stage: str = "", today: d
     """Every metric of every current contract, as its series (with the metric, the
     service and its manager), with its latest value and status, for the network's fitness
     page; filterable by status (met, missed, no target, no data, stale), by words (each
-    must begin a word of the service's name or the metric's name or key, as search
-    matches words, read from the series' full-text index), and by lifecycle stage. A decommissioned
+    must begin a word of the service's name or the metric's name or key, as in search,
+    read from the series' full-text index), and by lifecycle stage. A decommissioned
     service's metrics are left out unless that stage is asked for: it reports nothing any
     more, its last values are history.
 

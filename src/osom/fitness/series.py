@@ -3,8 +3,9 @@
 A series (:class:`~osom.fitness.models.MetricSeries`) exists for every metric of every
 service's current contract, from the moment the contract version becomes current, and
 carries the metric's target and direction, the service's name and stage, whether it counts
-(a metric of the current contract of a service not decommissioned) and the status of its
-latest value against the target. The network's fitness page, its API list and the
+(a metric of the current contract of a service not decommissioned), the status of its
+latest value against the target, and the words it is found by (the service's name, the
+metric's name and key, folded as :mod:`osom.search.text` folds them). The network's fitness page, its API list and the
 dashboards read these columns through indexes, so their cost does not grow with the
 network.
 
