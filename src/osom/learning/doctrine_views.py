@@ -395,14 +395,14 @@ def heat_map(request):
     for row in data["rows"]:
         service = row["service"]
         open_round = opened.get(service.pk)
+        linked = row["round_id"] or open_round  # the round that colours the row, else the one under way
         may_open = (row["round_id"] is None and open_round is None
                     and can(user, "open_doctrine_round", service=service))
         rows.append({
             "service": service, "round_id": row["round_id"], "cells": cell_of(service.name, row["cells"]),
             "tallies": {item["value"]: row["cells"].count(item["value"]) for item in LEGEND},
             "open_round": open_round, "may_open": may_open,
-            # the round the row links to: the one that colours it, else the one under way
-            "round_address": round_address(row["round_id"] or open_round or 0),
+            "round_address": round_address(linked) if linked else "",
             "opening_address": opening_address(service.slug) if may_open else "",
         })
     return render(request, "learning/doctrine/heat_map.html", {
