@@ -508,3 +508,23 @@ def test_a_generated_organisation_passes_the_imports_checks_and_comes_back_whole
     assert snapshot() == before
     export_organisation(path=tmp_path / "again")
     assert files(tmp_path / "again") == files(tmp_path / "generated")
+
+
+@pytest.mark.django_db
+def test_the_day_an_assessment_is_listed_by_is_worked_out_again_not_read_from_the_files(tmp_path):
+    """Each assessment's listed day follows from its report's day or the day it was
+    scheduled; a file with other days (edited by hand, or made elsewhere) does not decide it."""
+    generate_organisation(services=30, seed=3, years=1, today=dt.date(2026, 11, 27))
+    expected = {a.pk: a.listed_day() for a in Assessment.objects.all()}
+    assert len(expected) > 5 and any(a.published_at for a in Assessment.objects.all())
+    export_organisation(path=tmp_path / "out")
+    empty_the_database()
+    wrong = 0
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file() and "listed_on" in (text := path.read_text(encoding="utf-8")):
+            text, n = re.subn(r"listed_on: \S+", "listed_on: 1999-01-01", text)
+            path.write_text(text, encoding="utf-8")
+            wrong += n
+    assert wrong == len(expected)
+    import_organisation(path=tmp_path / "out")
+    assert {a.pk: a.listed_on for a in Assessment.objects.all()} == expected

@@ -699,12 +699,15 @@ def _load(every: list[Loaded], naturals: dict[str, dict], path: Path, progress) 
 def _rebuild_derived() -> None:
     """What is kept beside the records and made from them: each metric series' copy of its
     contract metric and status (an export made before the series carried them brings
-    none), the search index, and the database planner's statistics."""
+    none), the day each assessment is listed by (the file's days are not trusted), the
+    search index, and the database planner's statistics."""
     from osom.core.dbstats import refresh_statistics
     from osom.fitness.series import sync_all
+    from osom.lifecycle.models import Assessment
     from osom.search.index import rebuild
 
     sync_all()
+    Assessment.relist_all()
     rebuild()
     refresh_statistics()
 

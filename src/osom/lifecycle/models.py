@@ -154,6 +154,15 @@ class Assessment(_Guarded):
             return timezone.localdate(published) if timezone.is_aware(published) else published.date()
         return self.scheduled_for
 
+    @classmethod
+    def relist_all(cls) -> int:
+        """Work out every assessment's listed day again from the fields it is made of, in
+        one statement: after a bulk load has written the days as it found them."""
+        from django.db.models.functions import Coalesce, TruncDate
+
+        return cls.objects.update(listed_on=Coalesce(TruncDate("published_at"), models.F("scheduled_for"),
+                                                     output_field=models.DateField()))
+
     def save(self, *args, **kwargs):
         self.listed_on = self.listed_day()
         fields = kwargs.get("update_fields")
