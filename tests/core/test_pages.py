@@ -430,3 +430,35 @@ def test_odd_ids_in_filters_are_no_match_not_an_error(cast, client):
     for value in ("²", "99999999999999999999999", "-1"):
         assert client.get(reverse("core:audit"), {"person": value}).status_code == 200
         assert client.get(reverse("network:list"), {"manager": value}).status_code == 200
+
+
+def _pager(body: str) -> str:
+    match = re.search(r'<nav class="pagination" aria-label="([^"]+)">(.*?)</nav>', body, re.DOTALL)
+    assert match, "no pager on the page"
+    return match.group(1) + " | " + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(2))).strip()
+
+
+def test_the_lists_share_one_pager_that_keeps_the_filters_and_says_newer_or_older_for_a_log(cast, client, settings):
+    settings.PAGE_SIZE = 2
+    for n in range(4):
+        create_person(actor=cast.exec_team, email=f"p{n}@example.org", name=f"Person {n}")
+    client.force_login(cast.outsider)
+    pages = (AuditEvent.objects.filter(verb="create_person").count() + 1) // 2
+    first = client.get(reverse("core:audit"), {"verb": "create_person"}).content.decode()
+    middle = client.get(reverse("core:audit"), {"verb": "create_person", "page": 2}).content.decode()
+    last = client.get(reverse("core:audit"), {"verb": "create_person", "page": pages}).content.decode()
+    # the log is newest first: its pages go back in time
+    assert pages >= 3
+    assert _pager(first) == f"Pages of the audit log | Page 1 of {pages} Older →"
+    assert _pager(middle) == f"Pages of the audit log | ← Newer Page 2 of {pages} Older →"
+    assert _pager(last) == f"Pages of the audit log | ← Newer Page {pages} of {pages}"
+    # each link keeps the filter
+    links = re.findall(r'<a href="([^"]+)" rel="(prev|next)">', middle)
+    assert sorted(rel for _, rel in links) == ["next", "prev"]
+    assert all("verb=create_person" in href for href, _ in links)
+    # a list that is not a log: previous and next
+    people = client.get(reverse("core:people"), {"page": 2}).content.decode()
+    assert _pager(people).startswith("Pages of people | ← Previous Page 2 of ")
+    # one page: no pager at all
+    settings.PAGE_SIZE = 100
+    assert '<nav class="pagination"' not in client.get(reverse("core:audit")).content.decode()
