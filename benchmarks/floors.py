@@ -284,6 +284,7 @@ FLOORS = {
     "network_map": (network_map, render_rows),
     "impact": (impact, render_rows),
     "capital_flow": (capital_flow, render_rows),
+    "capital_flow_kept": (capital_flow, render_rows),
     "heat_map": (heat_map, render_rows),
     "fitness": (fitness, render_rows),
     "fitness_words": (fitness_words, render_rows),

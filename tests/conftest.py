@@ -23,6 +23,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _nothing_kept_from_another_test():
+    """Results kept until the next write (``osom.core.kept``) belong to one test's database:
+    a test's writes are rolled back at its end, and the next may reach the same write mark."""
+    from osom.core.kept import forget_all
+
+    forget_all()
+    yield
+    forget_all()
+
+
 # The data migrations that fill the platform's own reference tables, in order.
 _REFERENCE_DATA = [
     ("osom.network.migrations.0002_professional_roles", "add_organisation"),

@@ -82,7 +82,7 @@ def test_the_network_fitness_counts_make_two_queries(cast, n, django_assert_num_
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_the_capital_flow_of_a_period_makes_three_queries_and_a_fourth_for_services_with_no_spending(cast, n, django_assert_num_queries):
+def test_the_capital_flow_of_a_period_makes_four_queries_and_a_fifth_for_services_with_no_spending(cast, n, django_assert_num_queries):
     consumers = _services(cast, n, manager=cast.manager)
     allocation = lifecycle.allocate_budget(actor=cast.executive, service=cast.other_service, period=BUDGET_PERIOD,
                                            amount="100000.00")
@@ -96,18 +96,22 @@ def test_the_capital_flow_of_a_period_makes_three_queries_and_a_fourth_for_servi
         actions.record_transactions(actor=cast.manager, service=service, period=BUDGET_PERIOD, transactions=100)
     actions.record_consumption_shares(actor=cast.other_manager, provider=cast.other_service, period=BUDGET_PERIOD,
                                       shares={s.slug: f"{100 // (n + 1)}%" for s in consumers})
-    # 1. the direct spend by service, with the services; 2. the shares; 3. the transactions
-    with django_assert_num_queries(3):
+    # 0. the write mark; 1. the direct spend by service, with the services; 2. the shares;
+    # 3. the transactions
+    with django_assert_num_queries(4):
         view = queries.capital_flow_for(BUDGET_PERIOD)
         table = [(view.services[pk].name, view.flow.fully_loaded[pk],
                   view.flow.cost_per_transaction(pk, view.transactions.get(pk, 0))) for pk in view.services]
     assert len(table) == n + 1 and view.error == ""
+    # asked for again with nothing written since: the write mark alone, and the same flow
+    with django_assert_num_queries(1):
+        assert queries.capital_flow_for(BUDGET_PERIOD) is view
     # services that only consume in the period, with no spending of their own: a fourth query names them
     idle = [factories.service(cast.executive, f"Idle {i:02}", manager=cast.manager, dependencies=["identity"])
             for i in range(n)]
     actions.record_consumption_shares(actor=cast.other_manager, provider=cast.other_service, period=BUDGET_PERIOD,
                                       shares={s.slug: "1%" for s in consumers + idle})
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         view = queries.capital_flow_for(BUDGET_PERIOD)
         names = {view.services[pk].name for pk in view.services}
     assert {s.name for s in idle} <= names and len(names) == 2 * n + 1 and view.error == ""

@@ -13,6 +13,7 @@ from django.urls import reverse
 from osom.core.models import AuditEvent
 from osom.fitness import actions
 from osom.fitness.models import ConsumptionShare, PeriodVolume
+from osom.network.models import Service
 
 from .. import factories
 from .helpers import PERIOD, depend, spend, worked_example
@@ -177,3 +178,33 @@ def test_a_service_records_its_transactions(cast, client):
     assert "Recorded 13,000 transactions for Parking permits in 2026-27." in body
     assert PeriodVolume.objects.get().transactions == 13_000
     assert 'value="13000"' in _get(client, url + f"?period={PERIOD}")
+
+
+def test_the_flow_is_worked_out_once_and_again_after_any_write(cast, client, settings):
+    """Every page of a period, its services' pages and the API share one working out of the
+    flow, kept until the next write; what is written next, by anyone, is on the next page."""
+    from osom.fitness import queries
+
+    settings.PAGE_SIZE = 2
+    worked_example(cast)
+    client.force_login(cast.outsider)
+    kept = queries.capital_flow_for
+    before = kept.computed
+    first = _get(client, reverse("fitness:capital"))
+    second = _get(client, reverse("fitness:capital") + f"?period={PERIOD}&page=2")
+    _get(client, reverse("fitness:capital_service", args=[PERIOD, "payments"]))
+    assert client.get(f"/api/v1/capital-flow/{PERIOD}").status_code == 200
+    assert kept.computed == before + 1
+    assert _service_row(first, "Payments") == ["£80.00", "£138.00", "0%", "£0.00", "—", "—"]
+    assert "Total direct spend <strong>£260.00</strong>" in second
+    # the manager of Payments records its transactions: the next page shows them
+    actions.record_transactions(actor=cast.other_manager, service=Service.objects.get(slug="payments"),
+                                period=PERIOD, transactions=1_000)
+    after = _get(client, reverse("fitness:capital"))
+    assert kept.computed == before + 2
+    assert _service_row(after, "Payments") == ["£80.00", "£138.00", "0%", "£0.00", "1,000", "£0.1380"]
+    # a write anywhere else is a write too: the flow is worked out again, and is the same
+    factories.service(cast.executive, "Unrelated")
+    again = _get(client, reverse("fitness:capital"))
+    assert kept.computed == before + 3 and again.count("<td") == after.count("<td")
+    assert _service_row(again, "Payments") == _service_row(after, "Payments")

@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from osom.core.kept import forget_all
 from osom.core.orgcache import OrganisationPerRequest
 from osom.fitness import actions
 
@@ -90,10 +91,16 @@ def test_the_network_pages_make_the_same_queries_however_large_the_network(cast,
            "capital": reverse("fitness:capital")}[page]
     client.force_login(cast.outsider)
     client.get(url)  # the session and the organisation's settings are read once, then cached
+    forget_all()  # the capital flow of the period worked out, as at its first page
     small, body = _page_queries(client, url)
     _grow(cast, 2, 20)
-    large, grown = _page_queries(client, url)
+    large, grown = _page_queries(client, url)  # the flow is worked out again: there were writes
     assert small == large, (page, small, large)
+    if page == "capital":
+        # with nothing written since, the period's flow is kept: three reads fewer
+        assert _page_queries(client, url)[0] == large - 3
+        forget_all()
+        assert _page_queries(client, url)[0] == large
     # the larger network is really on the page
     if page == "overview":
         assert "Service 19" in grown and "Service 19" not in body

@@ -498,7 +498,7 @@ def _capital_flow(period: str, query: PageQuery):
     view = _flow(period)
     if view.flow is None:
         return _refused(view)
-    ordered = sorted(view.services, key=lambda pk: (view.services[pk].name.casefold(), pk))
+    ordered = view.made("by name", lambda: sorted(view.services, key=lambda pk: (view.services[pk].name.casefold(), pk)))
     flow = view.flow
     shown = page_rows(ordered, query, key=int, scope=f"capital-flow:{period}")
     return {"period": period, "items": [_row(view, pk) for pk in shown["items"]],

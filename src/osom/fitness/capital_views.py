@@ -74,6 +74,25 @@ def _row(view: queries.CapitalFlowView, pk: int) -> dict:
     }
 
 
+def _overview(view: queries.CapitalFlowView, currency: str) -> dict:
+    """What the capital-flow page shows of the whole period, whichever page of services it
+    lists: the services in order (largest fully loaded cost first), the largest flows and
+    the picture. Made once for as long as the period's flow is kept."""
+    flow = view.flow
+    order = sorted(view.services, key=lambda pk: (-flow.fully_loaded[pk], view.services[pk].name))
+    flows = _ranked_flows(view)
+    external = flow.external_cost_balanced
+    picture = flow_diagram(
+        [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk], flow.direct[pk])
+         for pk, s in view.services.items()],
+        RankedFlows(((p, c, -minus) for minus, _a, _b, p, c in flows),
+                    band=lambda item: FlowBand(item[0], item[1], _pennies(item[2]), view.shares[item[0], item[1]])),
+        chart_id="fx-flow", title=f"How the money of {view.period} flows through the network",
+        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS)
+    return {"order": order, "bands": [_band(view, f) for f in flows[:200]], "more_bands": max(0, len(flows) - 200),
+            "picture": picture, "with_transactions": sum(1 for pk in view.services if view.transactions.get(pk))}
+
+
 @pauses_cycle_collection
 def capital_flow(request):
     """The capital flow of a budget period (the latest by default), computed by the
@@ -92,25 +111,14 @@ def capital_flow(request):
     context["view"] = view
     if view.flow is None:
         return render(request, "fitness/capital.html", context)
-    flow = view.flow
-    order = sorted(view.services, key=lambda pk: (-flow.fully_loaded[pk], view.services[pk].name))
-    page = Paginator(order, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    whole = view.made(("overview", currency), lambda: _overview(view, currency))
+    page = Paginator(whole["order"], settings.PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = [_row(view, pk) for pk in page.object_list]
-    flows = _ranked_flows(view)
-    external = flow.external_cost_balanced
-    picture = flow_diagram(
-        [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk], flow.direct[pk])
-         for pk, s in view.services.items()],
-        RankedFlows(((p, c, -minus) for minus, _a, _b, p, c in flows),
-                    band=lambda item: FlowBand(item[0], item[1], _pennies(item[2]), view.shares[item[0], item[1]])),
-        chart_id="fx-flow", title=f"How the money of {period} flows through the network",
-        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS)
+    flow = view.flow
     context.update({
-        "page": page,
-        "bands": [_band(view, f) for f in flows[:200]], "more_bands": max(0, len(flows) - 200), "picture": picture,
+        "page": page, "bands": whole["bands"], "more_bands": whole["more_bands"], "picture": whole["picture"],
         "total_direct": flow.total_direct, "total_external": flow.total_external, "unallocated": flow.unallocated,
-        "balanced": flow.unallocated_exact == 0,
-        "with_transactions": sum(1 for pk in view.services if view.transactions.get(pk)),
+        "balanced": flow.unallocated_exact == 0, "with_transactions": whole["with_transactions"],
     })
     return render(request, "fitness/capital.html", context)
 

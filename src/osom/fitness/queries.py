@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
+from typing import Callable, TypeVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from django.db.models import CharField, Count, F, Q, Sum, Window
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
+from osom.core.kept import KeptUntilWritten
 from osom.network.models import Metric, Service
 from osom.network.stages import Lifecycle
 from osom.search.queries import Matches, query_words
@@ -286,6 +288,9 @@ class FlowService:
         return self.name
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class CapitalFlowView:
     period: str
@@ -296,13 +301,23 @@ class CapitalFlowView:
     direct: dict[int, Decimal] = field(default_factory=dict)
     shares: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     transactions: dict[int, int] = field(default_factory=dict)
+    _made: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def made(self, key, make: Callable[[], T]) -> T:
+        """What ``make()`` makes of this flow (the services in a page's order, the picture),
+        made once: the view is kept and shared by the requests that follow until the next
+        write (``capital_flow_for``), and must not be changed by them."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
 
-def capital_flow_for(period: str) -> CapitalFlowView:
+def _capital_flow_of(period: str) -> CapitalFlowView:
     """Capital flow of one budget period by the reciprocal method (model 11): direct spend
     from the spending recorded against the period's allocations, shares as measured by
     providers. Three queries whatever the size of the network, and a fourth when a service
-    shares or consumes in the period with no spending of its own."""
+    shares or consumes in the period with no spending of its own (and, through
+    ``capital_flow_for``, one more for the write mark)."""
     from osom.lifecycle.models import Spend
 
     from .capital import CapitalFlowError, compute_capital_flow
@@ -341,3 +356,11 @@ def capital_flow_for(period: str) -> CapitalFlowView:
         view.error = exc.message[:1].upper() + exc.message[1:].rstrip(".") + "."
         view.error_services = [services[i] for i in getattr(exc, "services", []) if i in services]
     return view
+
+
+# A period's flow takes seconds and much memory to work out at tens of thousands of
+# services, and the same for every page of it, every service's share and every API call:
+# it is kept, one period at a time, until anything is written (``osom.core.kept``). One
+# more query each time: the write mark.
+capital_flow_for: KeptUntilWritten[CapitalFlowView] = KeptUntilWritten(_capital_flow_of, size=1)
+capital_flow_for.__doc__ = _capital_flow_of.__doc__

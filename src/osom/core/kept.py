@@ -1,0 +1,74 @@
+"""Results worked out from much of the database, kept in the app process until anything
+is written.
+
+Every write to the platform is an action that appends one event to the audit chain, and
+the chain is appended to one writer at a time, in the order the writes are committed
+(``audit.record``). The hash of its last event therefore changes with every committed
+write, whichever process made it: a result kept beside the hash it was worked out under
+is still true while the hash is the same, and is worked out again as soon as it is not.
+
+The hash is read *before* the result is worked out, so a write committed in between is
+seen by the next request, which works the result out again; a kept result is never
+older than the write mark it is kept under.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Generic, TypeVar
+
+from .models import AuditEvent
+
+__all__ = ["write_mark", "KeptUntilWritten", "forget_all"]
+
+V = TypeVar("V")
+
+_every: list["KeptUntilWritten"] = []
+
+
+def write_mark() -> str:
+    """The hash of the last event of the audit chain ("" when nothing was ever written)."""
+    return AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+
+
+class KeptUntilWritten(Generic[V]):
+    """``compute(*key)`` kept for its key until the next write; at most ``size`` keys at a
+    time, the one used longest ago given up first. One computation at a time per process:
+    two requests asking at once for a result that takes seconds and much memory make it
+    once, the second waiting for the first."""
+
+    def __init__(self, compute: Callable[..., V], *, size: int = 1):
+        self.compute = compute
+        self.size = size
+        self._kept: OrderedDict[tuple, tuple[str, V]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.computed = 0  # how many times a result was worked out (rather than found kept)
+        _every.append(self)
+
+    def __call__(self, *key) -> V:
+        mark = write_mark()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == mark and mark:
+                self._kept.move_to_end(key)
+                return kept[1]
+            # what is given up is given up before the new result takes its place in memory
+            self._kept.pop(key, None)
+            while len(self._kept) >= self.size:
+                self._kept.popitem(last=False)
+            value = self.compute(*key)
+            self.computed += 1
+            if mark:  # an empty chain is a database nothing was written to through the actions
+                self._kept[key] = (mark, value)
+            return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+def forget_all() -> None:
+    """Give up every kept result of the process (another database, or a test's end)."""
+    for kept in _every:
+        kept.forget()
