@@ -339,7 +339,10 @@ def overdue_actions(*, person=None, services=None, limit: int = 50):
         if person is not None:
             match |= Q(owner=person)
         if services is not None:
-            match |= Q(coe__service__in=services)
+            # the CoEs of the services first, as a list of ids the actions' own column is
+            # checked against: with an owner beside it, naming the CoEs' services through
+            # the join made PostgreSQL read every CoE to keep a handful of actions
+            match |= Q(coe__in=CorrectionOfError.objects.filter(service__in=services).values("pk"))
         qs = qs.filter(match)
     return qs.order_by("due_date", "pk")[:limit]
 
