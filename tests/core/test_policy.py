@@ -157,3 +157,33 @@ def test_the_refusals_use_the_organisations_own_names(cast):
         "Only the Board may approve a contract version.")
     assert "product owner of Parking permits" in refusal(cast.outsider, "submit_contract_version", service=cast.service)
     assert refusal(cast.exec_team, "replace_manager", service=cast.service).startswith("The Board keeps the right")
+
+
+def test_within_a_request_the_team_is_read_once_and_again_after_a_write(cast, django_assert_num_queries):
+    """A page asks several acts of the team's right of one service (recording its
+    transactions, saving its map): whether the viewer is in the team is read once per
+    request, and read again once the request has written anything."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from osom.core.orgcache import OrganisationPerRequest
+    from osom.network.models import ProfessionalRole
+
+    seen = {}
+
+    def page(request):
+        first = can(cast.outsider, "record_transactions", service=cast.service)  # reads the organisation and the team
+        with django_assert_num_queries(0):
+            seen["before"] = (first, can(cast.outsider, "save_service_map", service=cast.service))
+        actions.add_team_member(actor=cast.manager, service=cast.service, person=cast.outsider,
+                                role=ProfessionalRole.objects.get(name="User researcher"), level="senior")
+        with django_assert_num_queries(1):
+            seen["after"] = (can(cast.outsider, "record_transactions", service=cast.service),
+                             can(cast.outsider, "save_service_map", service=cast.service))
+        return HttpResponse("")
+
+    OrganisationPerRequest(page)(RequestFactory().get("/"))
+    assert seen == {"before": (False, False), "after": (True, True)}
+    # outside a request every check reads afresh
+    with django_assert_num_queries(2):
+        assert can(cast.outsider, "save_service_map", service=cast.service)

@@ -15,6 +15,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from .models import AuditEvent, Person, Role
+from .orgcache import written
 from .policy import Authority
 
 __all__ = ["record", "verify_chain", "ChainReport"]
@@ -97,6 +98,7 @@ def record(
     )
     event.hash = event_digest(prev_hash, _fields(event))
     event.save()
+    written()  # what the request had read of teams may have changed
     return event
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .errors import NotAllowed
 from .models import Person, Role
-from .orgcache import current_organisation
+from .orgcache import current_organisation, in_team
 
 __all__ = ["EXECUTIVE", "MANAGER", "TEAM", "SELF", "ASSESSOR", "LEAD", "ANYONE", "ACTS", "authorise", "can", "refusal", "Authority"]
 
@@ -162,7 +162,7 @@ def _check(actor: Person | None, act: str, service=None, subject: Person | None 
                 return Authority(EXECUTIVE, on_behalf_of_executive=True)
         elif right == MANAGER and service is not None and service.manager_id == actor.pk:
             return Authority(MANAGER)
-        elif right == TEAM and service is not None and service.team.filter(person=actor, ended_at__isnull=True).exists():
+        elif right == TEAM and service is not None and in_team(service, actor):
             return Authority(TEAM)
         elif right == SELF and subject is not None and subject.pk == actor.pk:
             return Authority(SELF)
