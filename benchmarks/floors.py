@@ -112,7 +112,16 @@ UNION ALL SELECT * FROM (SELECT 'action', s.name, s.slug, ca.description, CAST(c
   JOIN network_service s ON s.id = c.service_id
   WHERE ca.status = 'open' AND ca.due_date < %s AND c.status <> 'draft' ORDER BY ca.due_date, ca.id LIMIT 20) x"""
     today = ctx["today"]
-    return sql, [today, today, today, today]
+    # beside them, the services flagged for decommissioning and the network's missed
+    # targets and late series, which the page counts
+    return _counted((sql, [today, today, today, today]), FLAGGED, (FITNESS_ALERTS, [today]))
+
+
+# (written as the partial index of flagged services is, so that SQLite reads it)
+FLAGGED = ("SELECT COUNT(*) AS flagged FROM network_service "
+           "WHERE NOT (decommission_flag = '') AND NOT (lifecycle_stage = 'decommissioned')", [])
+FITNESS_ALERTS = """SELECT (SELECT COUNT(*) FROM fitness_metricseries WHERE current AND status = 'missed') AS missed,
+       (SELECT COUNT(*) FROM fitness_metricseries WHERE current AND due_on < %s) AS late"""
 
 
 def manager_dashboard(ctx):
@@ -127,9 +136,14 @@ UNION ALL SELECT * FROM (SELECT 'action', s.name, ca.description, CAST(ca.due_da
   FROM learning_correctiveaction ca JOIN learning_correctionoferror c ON c.id = ca.coe_id
   JOIN network_service s ON s.id = c.service_id
   WHERE s.manager_id = %s AND ca.status = 'open' AND ca.due_date < %s AND c.status <> 'draft'
-  ORDER BY ca.due_date LIMIT 50) ac"""
-    m = ctx["manager_id"]
-    return sql, [m, m, m, ctx["today"]]
+  ORDER BY ca.due_date LIMIT 50) ac
+UNION ALL SELECT * FROM (SELECT 'fitness', s.name, ms.metric_key, ms.status
+  FROM fitness_metricseries ms JOIN network_service s ON s.id = ms.service_id
+  WHERE ms.current AND s.manager_id = %s AND (ms.status = 'missed' OR ms.due_on < %s)
+  ORDER BY s.name, ms.metric_key LIMIT 50) fx"""
+    m, today = ctx["manager_id"], ctx["today"]
+    # the manager's own missed targets and late series are on the page too
+    return sql, [m, m, m, today, m, today]
 
 
 RUNNING = ("SELECT COUNT(*) AS running FROM network_service WHERE lifecycle_stage <> 'decommissioned'", [])
