@@ -309,15 +309,20 @@ class CapitalFlow(Generic[K]):
         self.unallocated = _decimal(_units(unallocated, 2), 2)
 
     # The other tables work each entry out when it is first read: a page shows a few rows
-    # of a network that can have tens of thousands of services.
+    # of a network that can have tens of thousands of services. Each reads the lists it
+    # needs, never the flow itself: a table kept on the flow that referred back to it
+    # would make the flow a reference cycle, freed only by the cycle collector's rare full
+    # passes once a kept flow is given up (and the page pauses the collector).
     @cached_property
     def direct(self) -> Mapping[K, Decimal]:
-        return _Table(self._index, lambda i: _decimal(_units(self._spend[i], 2), 2))
+        spend = self._spend
+        return _Table(self._index, lambda i: _decimal(_units(spend[i], 2), 2))
 
     @cached_property
     def external_cost(self) -> Mapping[K, Decimal]:
         """external_share * fully loaded cost, each rounded on its own."""
-        return _Table(self._index, lambda i: _decimal(_units(self._external_cost[i], 2), 2))
+        cost = self._external_cost
+        return _Table(self._index, lambda i: _decimal(_units(cost[i], 2), 2))
 
     @cached_property
     def external_cost_balanced(self) -> dict[K, Decimal]:
@@ -326,16 +331,19 @@ class CapitalFlow(Generic[K]):
 
     @cached_property
     def fully_loaded_exact(self) -> Mapping[K, Fraction]:
-        return _Table(self._index, lambda i: _fraction(self._totals[i]))
+        totals = self._totals
+        return _Table(self._index, lambda i: _fraction(totals[i]))
 
     @cached_property
     def external_share(self) -> Mapping[K, Fraction]:
         """The share of each service's fully loaded cost that goes to users outside the network."""
-        return _Table(self._index, lambda i: _fraction(self._external[i]))
+        external = self._external
+        return _Table(self._index, lambda i: _fraction(external[i]))
 
     @cached_property
     def external_cost_exact(self) -> Mapping[K, Fraction]:
-        return _Table(self._index, lambda i: _fraction(self._external_cost[i]))
+        cost = self._external_cost
+        return _Table(self._index, lambda i: _fraction(cost[i]))
 
     def _breakdown(self, service: K) -> dict[K, Exact]:
         target = self._index[service]
