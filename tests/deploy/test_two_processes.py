@@ -1,6 +1,7 @@
 """Two app processes on two ports sharing one PostgreSQL database, as two app servers
-behind a load balancer would: a session begun on one is good on the other, and the same
-contract draft edited on both at once is caught, never silently overwritten.
+behind a load balancer would: a session begun on one is good on the other, the same
+contract draft edited on both at once is caught, never silently overwritten, and what one
+process keeps between requests (a period's capital flow) shows what the other writes.
 
 The processes are gunicorn serving ``osom.wsgi`` with production settings, against a
 database of this module's own (pytest-django's test database lives inside a transaction
@@ -162,6 +163,47 @@ def test_the_same_draft_edited_on_both_processes_at_once_keeps_the_first_edit(tw
     reloaded = _form(page, having="revision")
     assert reloaded["purpose"] == "Chief's purpose, saved first on A."
     assert reloaded["revision"] == str(version["revision"])
+
+
+def test_a_capital_flow_kept_by_one_process_shows_what_the_other_writes(two_servers):
+    """Process A keeps the capital flow of a period between requests; a write through B
+    moves the audit chain A checks at each request, so A's next answer has it."""
+    from decimal import Decimal
+
+    a, b = two_servers["a"], two_servers["b"]
+    chief = load.Browser(a.port, token=two_servers["token"])
+    status, _, body = chief.send_json("POST", "/api/v1/services", {**_contract("Bulky waste"), "manager": "max@example.org"})
+    assert status == 201, body
+    slug = load.json.loads(body)["slug"]
+    status, _, body = chief.send_json("POST", f"/api/v1/services/{slug}/allocations", {"period": "2026-27", "amount": "1000"})
+    assert status == 201, body
+    allocation = load.json.loads(body)["id"]
+    manager_token = load.osom(two_servers["env"], "token", "max@example.org").split()[0]
+    manager_on_a = load.Browser(a.port, token=manager_token)
+    manager_on_b = load.Browser(b.port, token=manager_token)
+    status, _, body = manager_on_a.send_json("POST", f"/api/v1/allocations/{allocation}/spends",
+                                             {"amount": "250", "description": "Collection rounds"})
+    assert status == 201, body
+
+    def row_on_a() -> dict:
+        status, _, body = chief.get("/api/v1/capital-flow/2026-27")
+        assert status == 200, body
+        (row,) = [r for r in load.json.loads(body)["items"] if r["service"]["slug"] == slug]
+        return row
+
+    first = row_on_a()
+    assert Decimal(first["fully_loaded"]) == 250 and first["transactions"] is None
+    assert row_on_a() == first  # kept: nothing written since
+    # the manager records the period's transactions and more spending through B
+    status, _, body = manager_on_b.send_json("PUT", f"/api/v1/services/{slug}/transactions/2026-27", {"transactions": 100})
+    assert status == 200, body
+    after_transactions = row_on_a()
+    assert after_transactions["transactions"] == 100 and Decimal(after_transactions["cost_per_transaction"]) == Decimal("2.5")
+    status, _, body = manager_on_b.send_json("POST", f"/api/v1/allocations/{allocation}/spends",
+                                             {"amount": "50", "description": "A new van"})
+    assert status == 201, body
+    after_spend = row_on_a()
+    assert Decimal(after_spend["fully_loaded"]) == 300 and Decimal(after_spend["cost_per_transaction"]) == 3
 
 
 def test_a_port_taken_after_it_was_chosen_is_given_up_for_another(two_servers, monkeypatch):

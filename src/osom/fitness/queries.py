@@ -8,9 +8,9 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from typing import Callable, TypeVar
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Callable, TypeVar
 
 from django.db.models import CharField, Count, F, Q, Sum, Window
 from django.db.models.functions import Cast, RowNumber
