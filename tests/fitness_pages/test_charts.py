@@ -5,8 +5,11 @@ flows when the network is large."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from decimal import Decimal
+
+import pytest
 
 from osom.fitness.charts import (
     FlowBand,
@@ -162,22 +165,82 @@ def test_the_y_axis_names_a_long_unit_once_and_signs_money_on_each_tick():
     assert "fx-chart__unit" not in percent and ">60%<" in percent
 
 
-def test_flows_given_ranked_as_units_draw_the_same_picture_making_only_the_drawn_bands():
+def test_flows_given_as_units_in_any_order_draw_the_same_picture_making_only_the_drawn_bands():
     nodes, bands = _flow(60)
     # a zero flow and a service's flow to itself are never drawn, given either way
     bands += [FlowBand("P1", "J", D(0), D(1)), FlowBand("J", "J", D(5), D("0.5"))]
     as_bands = flow_diagram(nodes, bands, chart_id="f", title="Money", money=money_text, max_bands=20, max_services=40)
     names = {n.key: n.name for n in nodes}
-    ranked = sorted(bands, key=lambda b: (-b.amount, names[b.source], names[b.target]))
+    shuffled = list(bands)
+    random.Random(7).shuffle(shuffled)
     made = []
 
     def band(item):
         made.append(item)
         return next(b for b in bands if (b.source, b.target, b.amount) == (item[0], item[1], D(item[2]).scaleb(-2)))
 
-    as_units = flow_diagram(nodes, RankedFlows(((b.source, b.target, int(b.amount * 100)) for b in ranked), band=band),
-                            chart_id="f", title="Money", money=money_text, max_bands=20, max_services=40)
+    flows = RankedFlows([(b.source, b.target, int(b.amount * 100)) for b in shuffled], band=band, name=names.get)
+    as_units = flow_diagram(nodes, flows, chart_id="f", title="Money", money=money_text, max_bands=20, max_services=40)
     assert str(as_units.svg) == str(as_bands.svg)
     assert (as_units.drawn_bands, as_units.hidden_bands, as_units.hidden_services) == (20, 40, 40)
     assert as_units.hidden_amount == as_bands.hidden_amount == sum(D(k) for k in range(1, 41))
     assert len(made) == 20  # the other flows stayed plain tuples
+    assert [item[2] for item in flows.first(3)] == [6000, 5900, 5800]
+
+
+def _drawn_by_ranking_everything(nodes, items, names, max_bands, max_services):
+    """What the picture should draw, worked out plainly: rank every flow, then walk them."""
+    known = {n.key for n in nodes if n.total > 0 or n.external > 0}
+    ranked = sorted((i for i in items if i[2] > 0 and i[0] != i[1] and i[0] in known and i[1] in known),
+                    key=lambda i: (-i[2], names[i[0]], names[i[1]], i[0], i[1]))
+    drawn, shown = [], set()
+    for item in ranked:
+        new = {item[0], item[1]} - shown
+        if len(drawn) < max_bands and len(shown) + len(new) <= max_services:
+            drawn.append(item)
+            shown |= new
+    return drawn, sum(i[2] for i in ranked) - sum(i[2] for i in drawn), len(ranked) - len(drawn)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_flows_drawn_are_those_a_ranking_of_every_flow_would_choose(seed):
+    """Only the largest flows are ranked at first; when they do not fill the picture, the
+    rest are: ties in amount (broken by the names), many services or few, many flows or few."""
+    rng = random.Random(seed)
+    count = rng.choice([5, 30, 120, 400])
+    nodes = [FlowNode(k, f"Service {rng.randrange(count // 2 + 1):03}", D(rng.randrange(0, 500)),
+                      D(rng.randrange(0, 50)), D(1)) for k in range(count)]
+    names = {n.key: n.name for n in nodes}
+    pairs = {(rng.randrange(count), rng.randrange(count)) for _ in range(rng.choice([10, 300, 3000]))}
+    items = [(p, c, rng.choice([0, 1, 2, 5, 5, 5, 50, rng.randrange(1, 10_000)])) for p, c in sorted(pairs)]
+    rng.shuffle(items)
+    max_bands, max_services = rng.choice([(3, 4), (20, 40), (90, 40), (500, 10)])
+    picked = []
+
+    def band(item):
+        picked.append(item)
+        return FlowBand(item[0], item[1], D(item[2]))
+
+    picture = flow_diagram(nodes, RankedFlows(items, band=band, name=names.get, places=0), chart_id="r",
+                           title="Money", money=money_text, max_bands=max_bands, max_services=max_services)
+    drawn, hidden_amount, hidden_bands = _drawn_by_ranking_everything(nodes, items, names, max_bands, max_services)
+    assert picked == drawn
+    assert (picture.drawn_bands, picture.hidden_bands, picture.hidden_amount) == (len(drawn), hidden_bands,
+                                                                                  D(hidden_amount))
+    ranked = RankedFlows(items, band=band, name=names.get)
+    assert ranked.first(25) == ranked.ranked()[:25] == sorted(items, key=lambda i: (-i[2], names[i[0]],
+                                                                                  names[i[1]], i[0], i[1]))[:25]
+
+
+def test_a_small_flow_is_drawn_when_the_largest_leave_room_for_it_and_no_larger_one_fits():
+    """The largest flows here each join two services not yet shown, so after the first
+    none fits among three services; a small one from the first provider still does."""
+    nodes = [FlowNode(k, f"S{k:02}", D(1000), D(1000)) for k in range(62)]
+    items = [(2 * k, 2 * k + 1, 1000 - k) for k in range(30)] + [(0, 61, 1)]
+    random.Random(3).shuffle(items)
+    names = {n.key: n.name for n in nodes}
+    flows = RankedFlows(items, band=lambda item: FlowBand(item[0], item[1], D(item[2])), name=names.get, places=0)
+    picture = flow_diagram(nodes, flows, chart_id="s", title="Money", money=money_text, max_bands=5, max_services=3)
+    assert (picture.drawn_bands, picture.hidden_bands) == (2, 29)
+    assert _drawn_by_ranking_everything(nodes, items, names, 5, 3)[0] == [(0, 1, 1000), (0, 61, 1)]
+    assert {n.key for n in picture.nodes} == {0, 1, 61}

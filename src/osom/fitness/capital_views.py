@@ -32,6 +32,7 @@ __all__ = ["latest_period", "capital_flow", "capital_service", "record_shares", 
 
 MAX_SERVICES = 40  # the picture draws the largest flows among at most this many services
 MAX_BANDS = 90
+BANDS_LISTED = 200  # the table under the picture lists the largest flows
 
 
 def latest_period() -> str | None:
@@ -43,21 +44,21 @@ def _percent(value: Fraction) -> Decimal:
     return round_fraction(value * 100, 2)
 
 
-def _ranked_flows(view: queries.CapitalFlowView, *, touching: int | None = None) -> list[tuple]:
-    """The money each provider passes on to each consumer (s_kj · T_k), largest first, then
-    by the names of provider and consumer; only those to or from the service ``touching``
-    when given. Plain tuples (minus the amount in pennies, the two names, the two ids):
+def _flows(view: queries.CapitalFlowView, *, touching: int | None = None) -> RankedFlows:
+    """The money each provider passes on to each consumer (s_kj · T_k), ranked the largest
+    first, then by the names of provider and consumer; only those to or from the service
+    ``touching`` when given. Plain tuples (provider id, consumer id, the amount in pennies):
     a period can have over a hundred thousand flows, and only the largest are shown."""
-    names = {pk: s.name for pk, s in view.services.items()}
-    flows = [(-pennies, names[p], names[c], p, c) for p, c, pennies in view.flow.flows(2, touching=touching)]
-    flows.sort()
-    return flows
+    services, shares = view.services, view.shares
+    return RankedFlows(list(view.flow.flows(2, touching=touching)),
+                       band=lambda item: FlowBand(item[0], item[1], _pennies(item[2]), shares[item[0], item[1]]),
+                       name=lambda pk: services[pk].name)
 
 
 def _band(view: queries.CapitalFlowView, flow: tuple) -> dict:
-    minus_pennies, _provider, _consumer, p, c = flow
+    p, c, pennies = flow
     return {"provider": view.services[p], "consumer": view.services[c], "share": view.shares[(p, c)],
-            "amount": _pennies(-minus_pennies), "provider_id": p, "consumer_id": c}
+            "amount": _pennies(pennies), "provider_id": p, "consumer_id": c}
 
 
 def _pennies(units: int) -> Decimal:
@@ -80,17 +81,16 @@ def _overview(view: queries.CapitalFlowView, currency: str) -> dict:
     the picture. Made once for as long as the period's flow is kept."""
     flow = view.flow
     order = sorted(view.services, key=lambda pk: (-flow.fully_loaded[pk], view.services[pk].name))
-    flows = _ranked_flows(view)
+    flows = _flows(view)
     external = flow.external_cost_balanced
     picture = flow_diagram(
-        [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk], flow.direct[pk])
-         for pk, s in view.services.items()],
-        RankedFlows(((p, c, -minus) for minus, _a, _b, p, c in flows),
-                    band=lambda item: FlowBand(item[0], item[1], _pennies(item[2]), view.shares[item[0], item[1]])),
+        [FlowNode(pk, s.name, flow.fully_loaded[pk], external[pk]) for pk, s in view.services.items()], flows,
         chart_id="fx-flow", title=f"How the money of {view.period} flows through the network",
-        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS)
-    return {"order": order, "bands": [_band(view, f) for f in flows[:200]], "more_bands": max(0, len(flows) - 200),
-            "picture": picture, "with_transactions": sum(1 for pk in view.services if view.transactions.get(pk))}
+        money=lambda v: money_text(v, currency), max_services=MAX_SERVICES, max_bands=MAX_BANDS,
+        direct=flow.direct.__getitem__)
+    return {"order": order, "bands": [_band(view, f) for f in flows.first(BANDS_LISTED)],
+            "more_bands": max(0, len(flows.items) - BANDS_LISTED), "picture": picture,
+            "with_transactions": sum(1 for pk in view.services if view.transactions.get(pk))}
 
 
 @pauses_cycle_collection
@@ -148,7 +148,7 @@ def capital_service(request, period: str, slug: str):
                       "share": (amount / total * 100).quantize(Decimal("0.1")) if total else None,
                       "bar": int(amount / total * 200) if total else 0,  # pixels: 200 for the whole cost
                       "per_transaction": per[key] if per else None})
-    bands = [_band(view, f) for f in _ranked_flows(view, touching=pk)]
+    bands = [_band(view, f) for f in _flows(view, touching=pk).ranked()]
     cost_per = flow.cost_per_transaction(pk, transactions) if transactions else None
     biggest = next((p for p in parts if not p["own"] and p["per_transaction"]), None)
     context.update({

@@ -12,6 +12,7 @@ its ``<desc>``; pages also give the numbers as a table.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -344,19 +345,77 @@ _PALETTE = ["#0b4f6c", "#9a4a00", "#1e6b34", "#8b2c6f", "#1d5f8c", "#a4161a", "#
 
 @dataclass
 class RankedFlows:
-    """Flows of money already in the order to draw them (the largest first, then by the
-    names of provider and consumer), as plain ``(source, target, units)`` items, ``units``
-    the amount in 10**-places of money: a network can have more than a hundred thousand,
-    and only the few drawn are made into bands, by ``band``."""
+    """Flows of money as plain ``(source, target, units)`` items in any order, ``units`` the
+    amount in 10**-places of money, ranked the largest first, then by the names of provider
+    and consumer (``name``), then by their keys. A network can have more than a hundred
+    thousand flows and a page shows a few hundred of the largest: ``first`` picks them
+    without ranking the rest, and only the few drawn are made into bands, by ``band``."""
 
-    items: Iterable[tuple]
+    items: list[tuple]
     band: Callable[[tuple], FlowBand]
+    name: Callable[[object], str]
     places: int = 2
+
+    def key(self, item: tuple) -> tuple:
+        name = self.name
+        return -item[2], name(item[0]), name(item[1]), item[0], item[1]
+
+    def ranked(self) -> list[tuple]:
+        """All the flows in their order."""
+        return sorted(self.items, key=self.key)
+
+    def first(self, count: int) -> list[tuple]:
+        """The ``count`` first flows in their order, as ``ranked()[:count]``."""
+        return _first(self.items, count, self.key)
+
+
+def _first(items: list, count: int, key: Callable) -> list:
+    """``sorted(items, key=key)[:count]``, where each item's amount is its third element
+    and the first element of its ``key`` is minus that: only the items as large as the
+    ``count``-th largest amount are ranked."""
+    if count <= 0:
+        return []
+    if count >= len(items):
+        return sorted(items, key=key)
+    least = sorted([item[2] for item in items], reverse=True)[count - 1]
+    return sorted([item for item in items if item[2] >= least], key=key)[:count]
+
+
+def _choose_bands(entries: list[tuple], key: Callable, max_bands: int, max_services: int) -> tuple[list, set]:
+    """The flows to draw, of ``(source, target, amount, item)`` entries, each with a
+    positive amount between two different services: walking them largest first, each
+    while fewer than ``max_bands`` are drawn and its services fit among ``max_services``.
+    Returns the entries drawn and the services they show. Only the largest are ranked
+    first; the rest are ranked only while there is still room, and once the services are
+    all chosen, only the flows between them."""
+    drawn: list = []
+    shown: set = set()
+
+    def walk(ranked: Iterable[tuple]) -> None:
+        for entry in ranked:
+            if len(drawn) >= max_bands:
+                return
+            new = {entry[0], entry[1]} - shown
+            if len(shown) + len(new) <= max_services:
+                drawn.append(entry)
+                shown.update(new)
+
+    head = _first(entries, max(4 * max_bands, 2 * max_services), key)
+    walk(head)
+    if len(drawn) < max_bands and len(head) < len(entries):
+        walked = set(map(id, head))
+        if len(shown) >= max_services:  # no more services: only flows between those shown can be drawn
+            rest = [e for e in entries if e[0] in shown and e[1] in shown and id(e) not in walked]
+        else:
+            rest = [e for e in entries if id(e) not in walked]
+        walk(sorted(rest, key=key))
+    return drawn, shown
 
 
 def flow_diagram(nodes: list[FlowNode], bands: Iterable[FlowBand] | RankedFlows, *, chart_id: str, title: str,
                  money: Callable[[Decimal], str], max_services: int = 40, max_bands: int = 80,
-                 external_label: str = "External users") -> FlowPicture:
+                 external_label: str = "External users",
+                 direct: Callable[[object], Decimal] | None = None) -> FlowPicture:
     """A Sankey-like picture: services in columns by how deep they sit in the chain of
     providers (the ones consuming no other service on the left), each a bar as tall as its
     fully loaded cost; a band from provider to consumer as wide as the money passed on, and
@@ -364,44 +423,42 @@ def flow_diagram(nodes: list[FlowNode], bands: Iterable[FlowBand] | RankedFlows,
 
     Beyond ``max_bands`` flows or ``max_services`` services only the largest flows are
     drawn (and each drawn service's band to the external users); the picture says how many
-    flows, and how much money, it leaves out. The bands are read once."""
+    flows, and how much money, it leaves out. ``direct``, when given, tells a drawn
+    service's own spending in place of its node's ``direct``: a large network's nodes need
+    not work it out for every service."""
     by_key = {n.key: n for n in nodes if n.total > 0 or n.external > 0}
     if isinstance(bands, RankedFlows):
-        entries: Iterable[tuple] = ((item[0], item[1], item[2], item) for item in bands.items)
-        make, places = bands.band, bands.places
+        # an entry begins as its item does, and is ranked as it is; only flows of money
+        # between two services in the picture can be drawn
+        entries = [(s, t, units, item) for item in bands.items
+                   if (units := item[2]) > 0 and (s := item[0]) != (t := item[1]) and s in by_key and t in by_key]
+        key, make, places = bands.key, bands.band, bands.places
     else:
-        ranked = sorted((b for b in bands if b.source in by_key and b.target in by_key),
-                        key=lambda b: (-b.amount, str(by_key[b.source].name), str(by_key[b.target].name)))
-        entries, places = ((b.source, b.target, b.amount, b) for b in ranked), 0
+        def key(entry: tuple) -> tuple:
+            return -entry[2], str(by_key[entry[0]].name), str(by_key[entry[1]].name)
+
+        entries, places = [(b.source, b.target, b.amount, b) for b in bands if b.amount > 0 and
+                           b.source != b.target and b.source in by_key and b.target in by_key], 0
 
         def make(band: FlowBand) -> FlowBand:
             return band
 
-    shown_keys: set = set()
-    linked: set = set()
-    drawn: list[FlowBand] = []
-    hidden_bands, hidden_total = 0, 0
-    for source, target, amount, item in entries:
-        if not (amount > 0 and source != target and source in by_key and target in by_key):
-            continue
-        linked.add(source)
-        linked.add(target)
-        if len(drawn) < max_bands:
-            new = {source, target} - shown_keys
-            if len(shown_keys) + len(new) <= max_services:
-                drawn.append(make(item))
-                shown_keys |= new
-                continue
-        hidden_bands += 1
-        hidden_total += amount
+    linked = {e[0] for e in entries} | {e[1] for e in entries}
+    chosen, shown_keys = _choose_bands(entries, key, max_bands, max_services)
+    drawn = [make(e[3]) for e in chosen]
+    hidden_bands = len(entries) - len(chosen)
+    hidden_total = sum(e[2] for e in entries) - sum(e[2] for e in chosen)
     hidden_amount = Decimal(hidden_total).scaleb(-places)
     # services that pass nothing on and take nothing (all their money goes straight to
     # external users) appear while there is room, largest first; one whose flows were all
     # left out does not, or it would seem to stand alone
-    for node in sorted((n for n in by_key.values() if n.key not in linked), key=lambda n: (-n.total, n.name)):
-        if node.key not in shown_keys and len(shown_keys) < max_services:
-            shown_keys.add(node.key)
+    room = max_services - len(shown_keys)
+    if room > 0:
+        alone = (n for n in by_key.values() if n.key not in linked)
+        shown_keys.update(n.key for n in heapq.nsmallest(room, alone, key=lambda n: (-n.total, n.name)))
     shown = [by_key[k] for k in by_key if k in shown_keys]
+    if direct is not None:
+        shown = [n._replace(direct=direct(n.key)) for n in shown]
     picture = FlowPicture(svg=mark_safe(""), drawn_bands=len(drawn), hidden_bands=hidden_bands,
                           hidden_amount=hidden_amount, hidden_services=len(by_key) - len(shown))
     if not shown:
