@@ -230,3 +230,23 @@ def test_the_diff_page_shows_what_changed(cast, client):
     diff = response.context["diff"]
     assert [n["key"] for n in diff.needs_added] == ["parking-permits-need-2"] and not diff.needs_removed
     assert [c.key for c in diff.fields] == ["purpose"]
+
+
+def test_service_page_reads_its_contracts_metrics_and_providers_once(cast, client):
+    """The contract's metrics and dependencies, read for the contract, serve the fitness
+    panel and the callouts about decommissioned providers too: neither reads them again
+    while every provider is still running."""
+    client.force_login(cast.outsider)
+    url = reverse("network:service", args=[cast.service.slug])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200 and cast.service.current_version.metrics.exists()
+    metric_reads = [q["sql"] for q in ctx.captured_queries
+                    if 'FROM "network_metric"' in q["sql"] and "network_need_metrics" not in q["sql"]]
+    # the callouts' own query picks the dependencies whose provider is decommissioned
+    flag_reads = [q["sql"] for q in ctx.captured_queries
+                  if q["sql"].startswith('SELECT "network_dependency"') and "decommissioned" in q["sql"]]
+    assert len(metric_reads) == 1, metric_reads
+    assert flag_reads == []
+    metric = cast.service.current_version.metrics.first()
+    assert metric.name in response.content.decode()

@@ -46,13 +46,18 @@ class MetricView:
         return self.series.cadence_days if self.series else MetricSeries.DEFAULT_CADENCE_DAYS
 
 
-def service_fitness(service: Service, *, today: dt.date | None = None, points: int = 24) -> list[MetricView]:
+def service_fitness(service: Service, *, today: dt.date | None = None, points: int = 24,
+                    contract=None) -> list[MetricView]:
     """Each metric of the service's current contract with its latest value, status,
-    staleness and the last ``points`` measurements for a chart. Three queries."""
+    staleness and the last ``points`` measurements for a chart. Three queries, or two when
+    the page has read the current ``contract`` with its metrics already."""
     if service.current_version_id is None:
         return []
     today = today or timezone.localdate()
-    metrics = list(Metric.objects.filter(version_id=service.current_version_id).order_by("position", "pk"))  # 1
+    if contract is not None and contract.pk == service.current_version_id:
+        metrics = sorted(contract.metrics.all(), key=lambda m: (m.position, m.pk))
+    else:
+        metrics = list(Metric.objects.filter(version_id=service.current_version_id).order_by("position", "pk"))  # 1
     series = {s.metric_key: s for s in MetricSeries.objects.filter(service=service)}  # 2
     history: dict[str, list[Measurement]] = defaultdict(list)
     keys = [m.key for m in metrics]

@@ -96,10 +96,15 @@ def criteria_library(*, source: str = "", include_retired: bool = True):
 
 # ---------------------------------------------------------------- the service page
 
-def decommissioned_providers(service: Service) -> list[Dependency]:
+def decommissioned_providers(service: Service, contract=None) -> list[Dependency]:
     """The dependencies of the service's current contract whose provider is
-    decommissioned, with the provider's current (decommissioned) version: one query."""
+    decommissioned, with the provider's current (decommissioned) version: one query, and
+    none when the page gives the current ``contract`` it has read with its dependencies
+    and their providers and none of them is decommissioned."""
     if not service.current_version_id:
+        return []
+    if contract is not None and contract.pk == service.current_version_id and not any(
+            d.provider.lifecycle_stage == Lifecycle.DECOMMISSIONED for d in contract.dependencies.all()):
         return []
     return list(
         Dependency.objects.filter(version_id=service.current_version_id, provider__lifecycle_stage=Lifecycle.DECOMMISSIONED)

@@ -26,15 +26,16 @@ __all__ = ["fitness_panel", "fitness_dashboard", "fx_value", "fx_period", "fx_mo
 
 
 @register.inclusion_tag("fitness/_service_panel.html", takes_context=True)
-def fitness_panel(context, service):
+def fitness_panel(context, service, contract=None):
     """Each metric of the service's current contract: its latest value and period, whether
     the target is met, whether the series is stale, and a small chart. Three queries for the
     metrics, their series and their recent values (plus one to know whether the viewer is in
-    the service's team), whatever the size of the network."""
+    the service's team), whatever the size of the network; the metrics are not read again
+    when the page gives the current ``contract`` it has read with them."""
     request = context.get("request")
     user = getattr(request, "user", None)
     org = current_organisation()
-    views = queries.service_fitness(service, points=12)
+    views = queries.service_fitness(service, points=12, contract=contract)
     return {
         "service": service,
         "request": request,

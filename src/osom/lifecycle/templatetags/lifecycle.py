@@ -21,10 +21,11 @@ def _base(context, service) -> dict:
 
 
 @register.inclusion_tag("lifecycle/_service_flags.html", takes_context=True)
-def lifecycle_flags(context, service):
+def lifecycle_flags(context, service, contract=None):
     """Callouts for each decommissioned service the current contract still consumes,
-    with that provider's migration path (one query)."""
-    return {**_base(context, service), "gone": queries.decommissioned_providers(service)}
+    with that provider's migration path (one query; none when the page gives the current
+    ``contract`` read with its providers, and they are all still running)."""
+    return {**_base(context, service), "gone": queries.decommissioned_providers(service, contract)}
 
 
 @register.inclusion_tag("lifecycle/_service_panel.html", takes_context=True)
