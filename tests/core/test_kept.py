@@ -3,6 +3,9 @@ audit chain, which every action moves."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 
 from osom.core.kept import KeptUntilWritten, forget_all, write_mark
@@ -62,3 +65,46 @@ def test_asking_for_a_kept_result_is_one_query(cast, n, django_assert_num_querie
         with django_assert_num_queries(1):
             kept("a")
     assert len(calls) == 1
+
+
+class _Node:
+    """An object the cycle collector watches, and a weak reference can follow."""
+
+    def __init__(self):
+        self.other = None
+
+
+def _watched(obj) -> bool:
+    return any(o is obj for o in gc.get_objects())
+
+
+def test_a_kept_result_is_left_out_of_the_cycle_collectors_passes_and_still_freed_when_given_up(cast):
+    kept = KeptUntilWritten(lambda key: {"rows": [[_Node()] for _ in range(3)]})
+    result = kept("a")
+    inner = result["rows"][0]
+    assert not _watched(inner) and gc.get_freeze_count() > 0  # set aside: no full pass walks it
+    gone = weakref.ref(inner[0])
+    del result, inner
+    factories.service(cast.executive, "Something new")  # a write: the next call works it out again
+    kept("a")
+    assert gone() is None  # the result given up was freed, cycle collector or not
+    forget_all()
+    assert gc.get_freeze_count() == 0
+
+
+def test_garbage_set_aside_with_a_kept_result_is_collected_before_the_next_one_is_worked_out(cast):
+    kept = KeptUntilWritten(lambda key: [key])
+    first, second = _Node(), _Node()
+    first.other, second.other = second, first  # a reference cycle, freed only by the collector
+    gone = weakref.ref(first)
+    gc.disable()  # as a page that pauses the collector for its work
+    try:
+        del first, second
+        kept("a")  # sets aside everything in memory, the cycle with it
+        assert gone() is not None
+        factories.service(cast.executive, "Something new")
+        kept("a")
+        assert gone() is None
+    finally:
+        gc.enable()
+        forget_all()
