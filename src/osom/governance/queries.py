@@ -97,34 +97,37 @@ def manager_obligations(person: Person, limit: int = 50) -> dict:
     from osom.learning.queries import overdue_actions
     from osom.lifecycle.models import Assessment, AssessmentStatus
 
-    services = Service.objects.filter(manager=person).exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
-    service_list = list(services.order_by("name"))
+    service_list = list(Service.objects.filter(manager=person).exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
+                        .order_by("name"))
     if not service_list:
         # nothing is asked of someone who manages no running service (the dashboard and
         # the API show these only to those who do): one query, not ten
         return {key: [] for key in OBLIGATIONS}
-    decided = GuidanceDecision.objects.filter(service__manager=person).values_list("guidance_id", "service_id")
+    # the services named by the ids just read, not by a subquery: one join fewer in each
+    # query below, which on PostgreSQL spent more time planning than running
+    ids = [s.pk for s in service_list]
+    decided = GuidanceDecision.objects.filter(service__in=ids).values_list("guidance_id", "service_id")
     published = list(Guidance.objects.filter(status=Guidance.Status.PUBLISHED).order_by("-published_at")[:limit])
     decided_pairs = set(decided)
     return {
         "services": service_list,
-        "agendas": list(Assessment.objects.filter(service__in=services, status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA])
+        "agendas": list(Assessment.objects.filter(service__in=ids, status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA])
                         .select_related("service").order_by("scheduled_for")[:limit]),
-        "mandates": list(MandateTarget.objects.filter(service__in=services, mandate__status=Mandate.Status.ISSUED)
+        "mandates": list(MandateTarget.objects.filter(service__in=ids, mandate__status=Mandate.Status.ISSUED)
                          .exclude(status=MandateTarget.Status.DONE).select_related("mandate", "service")
                          .order_by("mandate__due_date")[:limit]),
         "guidance_to_decide": [(g, s) for g in published for s in service_list if (g.pk, s.pk) not in decided_pairs][:limit],
-        "disputes": list(Dispute.objects.filter(Q(service__in=services) | Q(other_service__in=services),
+        "disputes": list(Dispute.objects.filter(Q(service__in=ids) | Q(other_service__in=ids),
                                                 status=Dispute.Status.OPEN).select_related("service", "other_service")[:limit]),
         # the learning loop: actions past due (of their services, or their own), drafts to
         # finish and publish, and self-assessments still waiting for their ratings
-        "overdue_actions": list(overdue_actions(person=person, services=services, limit=limit)),
-        "to_verify": list(CorrectiveAction.objects.filter(coe__service__in=services, status=CorrectiveAction.Status.DONE)
+        "overdue_actions": list(overdue_actions(person=person, services=ids, limit=limit)),
+        "to_verify": list(CorrectiveAction.objects.filter(coe__service__in=ids, status=CorrectiveAction.Status.DONE)
                           .exclude(coe__status=CorrectionOfError.Status.DRAFT).select_related("coe__service", "owner")
                           .order_by("done_at", "pk")[:limit]),
-        "coe_drafts": list(CorrectionOfError.objects.filter(service__in=services, status=CorrectionOfError.Status.DRAFT)
+        "coe_drafts": list(CorrectionOfError.objects.filter(service__in=ids, status=CorrectionOfError.Status.DRAFT)
                            .select_related("service").order_by("created_at", "pk")[:limit]),
-        "open_rounds": list(DoctrineRound.objects.filter(service__in=services, status=DoctrineRound.Status.OPEN)
+        "open_rounds": list(DoctrineRound.objects.filter(service__in=ids, status=DoctrineRound.Status.OPEN)
                             .exclude(ratings__respondent=person).distinct().select_related("service")
                             .order_by("opened_at", "pk")[:limit]),
     }
