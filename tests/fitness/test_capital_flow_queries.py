@@ -123,6 +123,19 @@ def test_a_period_with_nothing_recorded_is_empty(cast):
     assert view.error == "" and view.direct == {} and view.flow.fully_loaded == {}
     assert view.flow.total_direct == Decimal("0.00")
 
+def test_the_spending_of_every_allocation_of_the_period_is_the_services_direct_spend(cast, example):
+    """A service funded twice in one period (a top-up, or a new stage after an assessment)
+    spends against both allocations: its direct spend is all of it, counted once."""
+    h, i, p, j = (example[k].pk for k in "HIPJ")
+    spent(cast, example["H"], "12.34", "0.66")
+    spent(cast, example["P"], "20.00")
+    view = queries.capital_flow_for(BUDGET_PERIOD)
+    assert view.direct == {h: Decimal("113.00"), i: Decimal("50.00"), p: Decimal("100.00"), j: Decimal("30.00")}
+    assert list(view.services) == sorted([h, i, p, j])
+    assert view.services[h].name == "Hosting"
+    assert view.flow.total_direct == view.flow.fully_loaded[j] == Decimal("293.00")
+
+
 
 def test_recording_shares_again_replaces_the_periods_shares_as_a_whole(cast, example):
     h, i, p, j = (example[k] for k in "HIPJ")
