@@ -226,6 +226,26 @@ def test_a_manager_sees_their_own_missed_and_stale_metrics(cast, client):
     assert "Parking permits" not in section
 
 
+def test_an_executive_sees_the_metrics_of_a_service_they_manage_and_is_not_asked_for_them_otherwise(cast, client):
+    """The dashboard knows from what is asked of a person's services whether they manage
+    any running service: only then does it look for their missed and stale metrics."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from osom.network.actions import appoint_manager
+
+    _world(cast)
+    with CaptureQueriesContext(connection) as captured:
+        section = _dashboard(client, cast.executive)
+    assert "Your services' metrics" not in section and "missed target" in section
+    series_read = [q["sql"] for q in captured.captured_queries if 'FROM "fitness_metricseries"' in q["sql"]]
+    assert series_read and not [sql for sql in series_read if "manager_id" in sql]
+    appoint_manager(actor=cast.executive, service=cast.other_service, person=cast.executive, reason="Cover")
+    section = _dashboard(client, cast.executive)
+    assert "Your services' metrics" in section and "Identity" in section and "tag--missed" in section
+    assert "missed target" in section  # the network's counts as before
+
+
 def test_nothing_is_shown_to_a_person_with_nothing_to_see(cast, client):
     measure(cast, "97", back=1)  # met and fresh
     assert _dashboard(client, cast.manager) == ""

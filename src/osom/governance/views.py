@@ -570,6 +570,9 @@ def dashboard(request):
 
         context["flagged_count"] = flagged_for_decommissioning().count()
     obligations = queries.manager_obligations(user)
+    # the fitness section lists a manager's own metrics: none for someone who manages no
+    # running service, which the obligations have just read (one query fewer)
+    context["manages_services"] = bool(obligations["services"])
     if obligations["services"]:
         context["obligations"] = obligations
         context["obligation_total"] = sum(len(obligations[k]) for k in ("agendas", "mandates", "guidance_to_decide", "disputes",

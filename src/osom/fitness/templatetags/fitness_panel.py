@@ -60,7 +60,9 @@ def fitness_dashboard(context):
         counts = queries.network_fitness_counts(today=today)
         if counts["missed"] or counts["stale"]:
             out["network"] = counts
-    items = queries.person_fitness_items(user, today=today)
+    # the page may know already that the person manages no running service
+    manages = context.get("manages_services")
+    items = queries.person_fitness_items(user, today=today) if manages is not False else {"missed": [], "stale": []}
     if items["missed"] or items["stale"]:
         out["mine"] = items
         out["mine_count"] = len(items["missed"]) + len(items["stale"])
