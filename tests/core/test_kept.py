@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from osom.core.kept import KeptUntilWritten, forget_all, write_mark
+from osom.core.kept import KeptUntilWritten, forget_all, ready_to_serve, write_mark
 from osom.core.models import AuditEvent
 
 from .. import factories
@@ -108,3 +108,28 @@ def test_garbage_set_aside_with_a_kept_result_is_collected_before_the_next_one_i
     finally:
         gc.enable()
         forget_all()
+
+
+def test_an_app_process_ready_to_serve_has_its_views_loaded_and_set_aside_and_still_collects_new_garbage(db):
+    """What is in memory when a process starts serving is left out of the collector's
+    full passes; what requests make afterwards is still watched, and collected."""
+    from django.urls import clear_url_caches, get_resolver
+
+    clear_url_caches()  # as in a process that has served nothing yet
+    resolver = get_resolver()
+    assert "url_patterns" not in resolver.__dict__
+    try:
+        ready_to_serve()
+        assert "url_patterns" in resolver.__dict__  # the URL configuration, every view with it, loaded
+        assert gc.get_freeze_count() > 0 and not _watched(resolver.url_patterns)
+        first, second = _Node(), _Node()
+        first.other, second.other = second, first  # a reference cycle made afterwards
+        gone = weakref.ref(first)
+        assert _watched(first)
+        del first, second
+        gc.collect()
+        assert gone() is None
+    finally:
+        forget_all()
+    assert gc.get_freeze_count() == 0
+
