@@ -131,3 +131,29 @@ def test_overdue_means_open_and_past_its_due_date(cast):
     actions.update_corrective_action(actor=cast.team_member, action=late, status="open",
                                      due_date=(TODAY + dt.timedelta(days=1)).isoformat(), note="The fix did not hold.")
     assert executive_attention()["overdue_actions"] == []
+
+
+def test_a_manager_sees_the_done_actions_of_their_published_coes_to_verify(cast, client):
+    mine = published(cast, due=LATE)
+    done = mine.actions.get(description="Alert on certificate expiry")
+    actions.update_corrective_action(actor=cast.team_member, action=done, status="done")
+    # done in a draft, done in another service's CoE, or still open: none is the manager's to verify
+    draft = drafted(cast, title="Half-written")
+    actions.update_corrective_action(actor=cast.team_member, action=draft.actions.get(owner=cast.team_member),
+                                     status="done")
+    theirs = actions.write_coe(actor=cast.other_manager, service=cast.other_service, content=content(
+        cast, title="Sign-in outage", actions=[
+            {"description": "Done elsewhere", "owner": cast.other_manager.email, "due_date": LATE.isoformat()}]))
+    actions.publish_coe(actor=cast.other_manager, coe=theirs)
+    actions.update_corrective_action(actor=cast.other_manager, action=theirs.actions.get(), status="done")
+    assert manager_obligations(cast.manager)["to_verify"] == [done]
+    assert [a.description for a in manager_obligations(cast.other_manager)["to_verify"]] == ["Done elsewhere"]
+    client.force_login(cast.manager)
+    section = _section(client.get(reverse("governance:dashboard")).content.decode(), "ob-verify")
+    assert f"{reverse('learning:coe', args=[mine.pk])}#action-{done.pk}" in section
+    assert '<span class="gv-count">1</span>' in section and "Done elsewhere" not in section
+    # once verified, it leaves the list
+    actions.verify_corrective_action(actor=cast.manager, action=done)
+    assert manager_obligations(cast.manager)["to_verify"] == []
+    section = _section(client.get(reverse("governance:dashboard")).content.decode(), "ob-verify")
+    assert f"#action-{done.pk}" not in section and '<span class="gv-count">0</span>' in section

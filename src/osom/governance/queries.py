@@ -91,9 +91,30 @@ OBLIGATIONS = ("services", "agendas", "mandates", "guidance_to_decide", "dispute
                "coe_drafts", "open_rounds")
 
 
+def _of_services(rows, by_id: dict, attribute: str = "service") -> list:
+    """The rows, each given its service from those already read, not joined to it again:
+    every join is one more for PostgreSQL to plan, which took longer than the reading."""
+    rows = list(rows)
+    for row in rows:
+        target = getattr(row, attribute) if attribute != "service" else row
+        target.service = by_id[target.service_id]
+    return rows
+
+
+def _to_verify(ids: list[int], by_id: dict, limit: int) -> list:
+    """The done actions of the published CoEs of these services, oldest done first."""
+    from osom.learning.models import CorrectionOfError, CorrectiveAction
+
+    # the CoEs as ids the actions' own column is checked against: named through the join,
+    # SQLite read every action done in the network
+    coes = CorrectionOfError.objects.filter(service__in=ids).exclude(status=CorrectionOfError.Status.DRAFT)
+    return _of_services(CorrectiveAction.objects.filter(coe__in=coes.values("pk"), status=CorrectiveAction.Status.DONE)
+                        .select_related("coe", "owner").order_by("done_at", "pk")[:limit], by_id, "coe")
+
+
 def manager_obligations(person: Person, limit: int = 50) -> dict:
     """What is asked of the services a person manages."""
-    from osom.learning.models import CorrectionOfError, CorrectiveAction, DoctrineRound
+    from osom.learning.models import CorrectionOfError, DoctrineRound
     from osom.learning.queries import overdue_actions
     from osom.lifecycle.models import Assessment, AssessmentStatus
 
@@ -106,28 +127,28 @@ def manager_obligations(person: Person, limit: int = 50) -> dict:
     # the services named by the ids just read, not by a subquery: one join fewer in each
     # query below, which on PostgreSQL spent more time planning than running
     ids = [s.pk for s in service_list]
+    by_id = {s.pk: s for s in service_list}
     decided = GuidanceDecision.objects.filter(service__in=ids).values_list("guidance_id", "service_id")
     published = list(Guidance.objects.filter(status=Guidance.Status.PUBLISHED).order_by("-published_at")[:limit])
     decided_pairs = set(decided)
     return {
         "services": service_list,
-        "agendas": list(Assessment.objects.filter(service__in=ids, status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA])
-                        .select_related("service").order_by("scheduled_for")[:limit]),
-        "mandates": list(MandateTarget.objects.filter(service__in=ids, mandate__status=Mandate.Status.ISSUED)
-                         .exclude(status=MandateTarget.Status.DONE).select_related("mandate", "service")
-                         .order_by("mandate__due_date")[:limit]),
+        "agendas": _of_services(Assessment.objects.filter(
+            service__in=ids, status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.AGENDA]
+        ).order_by("scheduled_for")[:limit], by_id),
+        "mandates": _of_services(MandateTarget.objects.filter(service__in=ids, mandate__status=Mandate.Status.ISSUED)
+                                 .exclude(status=MandateTarget.Status.DONE).select_related("mandate")
+                                 .order_by("mandate__due_date")[:limit], by_id),
         "guidance_to_decide": [(g, s) for g in published for s in service_list if (g.pk, s.pk) not in decided_pairs][:limit],
         "disputes": list(Dispute.objects.filter(Q(service__in=ids) | Q(other_service__in=ids),
                                                 status=Dispute.Status.OPEN).select_related("service", "other_service")[:limit]),
         # the learning loop: actions past due (of their services, or their own), drafts to
         # finish and publish, and self-assessments still waiting for their ratings
         "overdue_actions": list(overdue_actions(person=person, services=ids, limit=limit)),
-        "to_verify": list(CorrectiveAction.objects.filter(coe__service__in=ids, status=CorrectiveAction.Status.DONE)
-                          .exclude(coe__status=CorrectionOfError.Status.DRAFT).select_related("coe__service", "owner")
-                          .order_by("done_at", "pk")[:limit]),
-        "coe_drafts": list(CorrectionOfError.objects.filter(service__in=ids, status=CorrectionOfError.Status.DRAFT)
-                           .select_related("service").order_by("created_at", "pk")[:limit]),
-        "open_rounds": list(DoctrineRound.objects.filter(service__in=ids, status=DoctrineRound.Status.OPEN)
-                            .exclude(ratings__respondent=person).distinct().select_related("service")
-                            .order_by("opened_at", "pk")[:limit]),
+        "to_verify": _to_verify(ids, by_id, limit),
+        "coe_drafts": _of_services(CorrectionOfError.objects.filter(service__in=ids, status=CorrectionOfError.Status.DRAFT)
+                                   .order_by("created_at", "pk")[:limit], by_id),
+        "open_rounds": _of_services(DoctrineRound.objects.filter(service__in=ids, status=DoctrineRound.Status.OPEN)
+                                    .exclude(ratings__respondent=person).distinct()
+                                    .order_by("opened_at", "pk")[:limit], by_id),
     }
