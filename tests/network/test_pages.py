@@ -250,3 +250,20 @@ def test_service_page_reads_its_contracts_metrics_and_providers_once(cast, clien
     assert flag_reads == []
     metric = cast.service.current_version.metrics.first()
     assert metric.name in response.content.decode()
+
+
+def test_the_network_list_counts_from_current_contracts_only(cast):
+    from osom.network.queries import network_list
+
+    def counts():
+        return {s.name: (s.consumes_count, s.consumed_by_count, s.needs_count) for s in network_list()}
+
+    bins = factories.service(cast.executive, "Bin collections", needs=2)
+    assert counts() == {"Parking permits": (1, 0, 1), "Identity": (0, 1, 1), "Bin collections": (0, 0, 2)}
+    # a dependency in a draft, added or taken away, counts only once its version is approved
+    actions.add_dependency(actor=cast.executive, service=bins, provider=cast.other_service)
+    draft = actions.remove_dependency(actor=cast.manager, service=cast.service, provider=cast.other_service)
+    assert counts()["Identity"] == (0, 1, 1)
+    actions.submit_contract_version(actor=cast.manager, version=draft)
+    actions.approve_contract_version(actor=cast.executive, version=draft)
+    assert counts() == {"Parking permits": (0, 0, 1), "Identity": (0, 0, 1), "Bin collections": (0, 0, 2)}

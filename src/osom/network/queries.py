@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value, Window
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, Window
 
 from osom.core.numbers import as_id
 from .models import Appointment, ContractVersion, Dependency, Metric, Need, Service, TeamMembership
@@ -46,11 +45,20 @@ def flagged_for_decommissioning(qs=None):
     return qs.exclude(decommission_flag="").exclude(lifecycle_stage=Lifecycle.DECOMMISSIONED)
 
 
-def _count_subquery(qs, field="pk"):
-    return Coalesce(
-        Subquery(qs.order_by().values(field).annotate(c=Count("*")).values("c")[:1]),
-        Value(0),
-    )
+class _Rows(Func):
+    """``COUNT(*)`` as a plain function: counted over every row the query keeps, with no
+    ``GROUP BY`` (an aggregate would group the rows, and then need ``LIMIT 1`` and a
+    ``COALESCE`` for the services with none)."""
+
+    function = "COUNT"
+    template = "%(function)s(*)"
+    arity = 0
+    output_field = IntegerField()
+
+
+def _count_subquery(qs):
+    """How many rows a correlated queryset finds, as one scalar subquery: always a number."""
+    return Subquery(qs.order_by().annotate(c=_Rows()).values("c"))
 
 
 def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: str = "", users: str = "",
@@ -84,15 +92,14 @@ def network_list(*, q: str = "", stage: str = "", evolution: str = "", manager: 
         qs = qs.filter(manager__isnull=True)
     elif manager:
         qs = qs.filter(manager_id=as_id(manager)) if as_id(manager) else qs.filter(manager__email__iexact=manager.strip())
-    consumes = Dependency.objects.filter(version=OuterRef("current_version_id")).values("version")
-    consumed_by = (
-        Dependency.objects.filter(provider=OuterRef("pk"), version__service__current_version=F("version"))
-        .values("provider")
-    )
+    # a consumer is a service whose current version names this one: looked up by its
+    # current version, not reached through the version's row and back
+    consumed_by = Dependency.objects.filter(Exists(Service.objects.filter(current_version=OuterRef("version"))),
+                                            provider=OuterRef("pk"))
     qs = qs.annotate(
-        consumes_count=_count_subquery(consumes, "version"),
-        consumed_by_count=_count_subquery(consumed_by, "provider"),
-        needs_count=_count_subquery(Need.objects.filter(version=OuterRef("current_version_id")).values("version"), "version"),
+        consumes_count=_count_subquery(Dependency.objects.filter(version=OuterRef("current_version_id"))),
+        consumed_by_count=_count_subquery(consumed_by),
+        needs_count=_count_subquery(Need.objects.filter(version=OuterRef("current_version_id"))),
     )
     return qs.order_by("name")
 
