@@ -91,13 +91,14 @@ OBLIGATIONS = ("services", "agendas", "mandates", "guidance_to_decide", "dispute
                "coe_drafts", "open_rounds")
 
 
-def _of_services(rows, by_id: dict, attribute: str = "service") -> list:
-    """The rows, each given its service from those already read, not joined to it again:
-    every join is one more for PostgreSQL to plan, which took longer than the reading."""
+def _of_services(rows, by_id: dict, through: str = "") -> list:
+    """The rows, each given its service (or its ``through`` object's) from those already
+    read, not joined to it again: every join is one more for PostgreSQL to plan, which
+    took longer than the reading."""
     rows = list(rows)
     for row in rows:
-        target = getattr(row, attribute) if attribute != "service" else row
-        target.service = by_id[target.service_id]
+        holder = getattr(row, through) if through else row
+        holder.service = by_id[holder.service_id]
     return rows
 
 
@@ -109,7 +110,7 @@ def _to_verify(ids: list[int], by_id: dict, limit: int) -> list:
     # SQLite read every action done in the network
     coes = CorrectionOfError.objects.filter(service__in=ids).exclude(status=CorrectionOfError.Status.DRAFT)
     return _of_services(CorrectiveAction.objects.filter(coe__in=coes.values("pk"), status=CorrectiveAction.Status.DONE)
-                        .select_related("coe", "owner").order_by("done_at", "pk")[:limit], by_id, "coe")
+                        .select_related("coe", "owner").order_by("done_at", "pk")[:limit], by_id, through="coe")
 
 
 def manager_obligations(person: Person, limit: int = 50) -> dict:
